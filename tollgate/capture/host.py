@@ -1,0 +1,69 @@
+"""Capture, parent side: run the program in a child process and turn what it registered into a Snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from ..errors import TollgateError
+from ..model import Snapshot
+from ..project import Project, StackConfig, load_project, load_stack
+
+TOLLGATE_ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding the tollgate package
+
+
+def _interpreter(project: Project) -> str:
+    """The program's own virtualenv when Pulumi.yaml names one that exists, else ours."""
+    if project.virtualenv:
+        candidate = project.virtualenv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
+
+
+def capture(cwd: Path, stack: str, progress: bool = False, timeout: Optional[float] = None) -> Snapshot:
+    project = load_project(cwd)
+    config = load_stack(project, stack)
+    return run_program(project, stack, config, progress, timeout)
+
+
+def run_program(project: Project, stack: str, config: StackConfig, progress: bool = False,
+                timeout: Optional[float] = None) -> Snapshot:
+    request = {
+        "pwd": str(project.pwd), "program": project.program, "root_directory": str(project.root),
+        "project": project.name, "stack": stack, "config": config.config, "secret_keys": config.secret_keys,
+        "provider_config": config.provider_config, "progress": progress,
+    }
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOLLGATE_ROOT), env.get("PYTHONPATH")]))
+    # The program sees what the language host would give it, nothing of tollgate's own invocation.
+    env.update({"PULUMI_CONFIG": json.dumps(config.config),
+                "PULUMI_CONFIG_SECRET_KEYS": json.dumps(config.secret_keys)})
+    with tempfile.TemporaryDirectory(prefix="tollgate-capture-") as tmp:
+        req, res = Path(tmp, "request.json"), Path(tmp, "result.json")
+        req.write_text(json.dumps(request), encoding="utf-8")
+        try:
+            proc = subprocess.run([_interpreter(project), "-m", "tollgate.capture.child", str(req), str(res)],
+                                  cwd=project.pwd, env=env, stdout=subprocess.PIPE, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise TollgateError(f"the program did not finish within {timeout:.0f} s", str(project.pwd)) from exc
+        # The program's stdout is not ours (ours may be JSON): pass its prints on to stderr.
+        sys.stderr.write(proc.stdout.decode("utf-8", "replace"))
+        if not res.exists():
+            raise TollgateError(f"the program's process died (exit {proc.returncode}) before reporting",
+                                str(project.pwd / project.program),
+                                fix="run it with `python -m tollgate.capture.child` output above for details")
+        result = json.loads(res.read_text(encoding="utf-8"))
+    if "error" in result:
+        err = result["error"]
+        sys.stderr.write(err.get("traceback") or "")
+        raise TollgateError(f"the program failed: {err['type']}: {err['message']}",
+                            err.get("file") or str(project.pwd / project.program), err.get("line"),
+                            fix="fix the program (it must run under `pulumi preview` too)")
+    return Snapshot.from_dict({"project": project.name, "stack": stack, "environment": config.environment,
+                               "resources": result["resources"]})

@@ -1,0 +1,57 @@
+"""Decode the property Structs the SDK sends to the monitor into plain JSON.
+
+Secrets become the bare secret signature (the value is dropped here, in the child process, so it never
+reaches the snapshot); unknowns stay Pulumi's unknown sentinel; resource references become the
+referenced resource's id (custom) or urn (component), as the engine marshals them for analyzers.
+Only the standard library and protobuf: this module runs inside the captured program's process.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813a4eb8e"
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def decode_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return decode(json_format.MessageToDict(struct))
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf numbers are doubles; keep 2 as 2 in the snapshot
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    sig = value.get(SIG_KEY)
+    if sig == SECRET_SIG:
+        return {SIG_KEY: SECRET_SIG}
+    if sig == RESOURCE_SIG:
+        ref_id = value.get("id")
+        return ref_id if ref_id is not None and ref_id != "" else (UNKNOWN if "id" in value else value.get("urn"))
+    if sig == OUTPUT_SIG:
+        if value.get("secret"):
+            return {SIG_KEY: SECRET_SIG}
+        return decode(value["value"]) if "value" in value else UNKNOWN
+    return {k: decode(v) for k, v in value.items()}
+
+
+def decode_provider_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The SDK sends a provider's object-valued inputs (e.g. defaultTags) JSON-encoded; undo that."""
+    decoded = {}
+    for key, value in inputs.items():
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # a string that merely starts with a brace stays a string
+        decoded[key] = value
+    return decoded

@@ -1,0 +1,185 @@
+"""The Rego rule set: load `rego/`, read each rule's METADATA, evaluate inputs in one pass.
+
+Shared by the engine (`tollgate preview`) and the CrossGuard pack, so both load, configure and run
+the rules the same way; each builds its inputs from its own source (snapshot vs analyzer protocol).
+Depends only on regorus and PyYAML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Optional
+
+import regorus
+import yaml
+
+from .errors import TollgateError
+
+PACKAGE = "tollgate"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+# Rule heads pulumi-policy-opa would also see: letters and underscores only.
+HEAD = re.compile(r"^(deny|warn|stack_deny|stack_warn)_([a-z_]+)\s+contains\b", re.M)
+METADATA = re.compile(r"^# METADATA\n((?:#.*\n)+)", re.M)
+ERROR_POS = re.compile(r"(?P<file>[^\s:]+\.rego):(?P<line>\d+)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One guardrail: a `rego/<name>.rego` file whose deny head carries METADATA."""
+
+    name: str          # kebab-case policy name, e.g. required-tags
+    id: str            # TG001
+    title: str
+    description: str
+    severity: str      # low|medium|high|critical
+    enforcement: str   # mandatory|advisory|remediate
+    scope: str         # resource|stack
+    file: str
+    heads: tuple[str, ...]  # deny_x / warn_x or stack_deny_x / stack_warn_x
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: Rule
+    verdict: str                 # deny (rule's enforcement) | warn (advisory: cannot decide)
+    message: str
+    index: Optional[int] = None  # resource rules: position in the evaluated inputs
+    urn: Optional[str] = None    # stack rules: the resource the finding is about
+
+
+def _parse_metadata(text: str, path: Path) -> dict[str, Any]:
+    blocks = METADATA.findall(text)
+    if len(blocks) != 1:
+        raise TollgateError(f"expected exactly one `# METADATA` block, found {len(blocks)}", str(path),
+                            fix="put one METADATA block (title, description, custom: id/severity/enforcement) "
+                                "above the rule's deny head")
+    body = "\n".join(line[2:] if line.startswith("# ") else line[1:] for line in blocks[0].splitlines())
+    try:
+        meta = yaml.safe_load(body) or {}
+    except yaml.YAMLError as exc:
+        raise TollgateError(f"METADATA is not valid YAML: {exc}", str(path)) from exc
+    custom = meta.get("custom") or {}
+    missing = [k for k in ("title", "description") if not meta.get(k)]
+    missing += [f"custom.{k}" for k in ("id", "severity", "enforcement") if not custom.get(k)]
+    if missing:
+        raise TollgateError(f"METADATA lacks {', '.join(missing)}", str(path))
+    return meta
+
+
+def _load_rule(path: Path, text: str) -> Rule:
+    heads = HEAD.findall(text)
+    names = {name for _, name in heads}
+    if len(names) != 1:
+        raise TollgateError(f"a rule file must define deny_/warn_ heads for one rule, found {sorted(names) or 'none'}",
+                            str(path), fix="one rule per file: deny_<rule> (and optional warn_<rule>)")
+    meta = _parse_metadata(text, path)
+    custom = meta["custom"]
+    kinds = {kind for kind, _ in heads}
+    scope = "stack" if kinds & {"stack_deny", "stack_warn"} else "resource"
+    name = names.pop()
+    return Rule(
+        name=name.replace("_", "-"), id=str(custom["id"]), title=meta["title"],
+        description=" ".join(str(meta["description"]).split()), severity=str(custom["severity"]),
+        enforcement=str(custom["enforcement"]), scope=scope, file=str(path),
+        heads=tuple(sorted(f"{kind}_{name}" for kind in kinds)),
+    )
+
+
+def _driver(rules: list[Rule]) -> str:
+    """One query that evaluates every head over every resource (one engine, one pass)."""
+    lines = ["package tollgate_driver", "import rego.v1", ""]
+    for rule in rules:
+        for head in rule.heads:
+            if rule.scope == "resource":
+                lines += [f'results contains [i, "{head}", msg] if {{',
+                          "\tsome i, r in input.resources",
+                          f"\tsome msg in data.{PACKAGE}.{head} with input as r", "}"]
+            else:
+                lines += [f'results contains [-1, "{head}", v] if {{',
+                          f"\tsome v in data.{PACKAGE}.{head}", "}"]
+    return "\n".join(lines) + "\n"
+
+
+@cache
+def reference_data() -> dict[str, Any]:
+    """Facts the rules need: instance specs from the price table, taggable AWS types."""
+    prices = yaml.safe_load((DATA_DIR / "aws-us-east-1.yaml").read_text(encoding="utf-8"))
+    specs = {t: {"vcpu": v["vcpu"], "gpus": v.get("gpus", 0), "memory_gib": v["memory_gib"]}
+             for t, v in prices["ec2_on_demand_hourly"].items()}
+    taggable = json.loads((DATA_DIR / "aws-taggable-types.json").read_text(encoding="utf-8"))["types"]
+    return {"instance_types": specs, "aws": {"taggable_types": {t: True for t in taggable}}}
+
+
+def _compile_error(exc: Exception, files: dict[str, str]) -> TollgateError:
+    text = str(exc)
+    pos = ERROR_POS.search(text)
+    file = pos["file"] if pos else None
+    return TollgateError(f"Rego rules do not compile: {text.strip()}", files.get(file, file),
+                         int(pos["line"]) if pos else None, fix="fix the rule; `pytest tests/test_rego.py` runs its tests")
+
+
+class RuleSet:
+    """Every rule of a directory, compiled once into one engine with the config as data."""
+
+    def __init__(self, rules_dir: Path, config: Optional[dict[str, Any]] = None):
+        self.dir = rules_dir
+        if not rules_dir.is_dir():
+            raise TollgateError("rules directory not found", str(rules_dir), fix="pass --rules DIR")
+        self.files = {p.name: str(p) for p in sorted(rules_dir.glob("*.rego"))}
+        self.rules: list[Rule] = []
+        self.engine = regorus.Engine()
+        try:
+            for path in sorted(rules_dir.glob("*.rego")):
+                text = path.read_text(encoding="utf-8")
+                if not path.name.endswith("_test.rego") and HEAD.search(text):
+                    self.rules.append(_load_rule(path, text))
+                if not path.name.endswith("_test.rego"):
+                    self.engine.add_policy(path.name, text)
+            self.engine.add_policy("tollgate_driver.rego", _driver(self.rules))
+        except RuntimeError as exc:
+            raise _compile_error(exc, self.files) from exc
+        self.defaults = self._defaults()
+        self.config = config if config is not None else self.defaults["config"]
+        self.engine.add_data(reference_data())
+        self.engine.add_data({"config": self.config})
+        self.by_head = {head: rule for rule in self.rules for head in rule.heads}
+
+    def _defaults(self) -> dict[str, Any]:
+        path = self.dir / "data.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise TollgateError("rule defaults file not found", str(path)) from exc
+        except json.JSONDecodeError as exc:
+            raise TollgateError(f"rule defaults are not JSON: {exc.msg}", str(path), exc.lineno) from exc
+
+    def rule(self, name: str) -> Rule:
+        return next(r for r in self.rules if r.name == name)
+
+    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
+                 heads: Optional[set[str]] = None) -> list[RuleResult]:
+        """Evaluate all rules (or the given heads) over resource inputs in pulumi-policy-opa shape.
+
+        `stack` is `{"name", "environment"}`: the fallback when a resource has no environment tag.
+        Raises RuntimeError from the engine when a rule fails at run time.
+        """
+        engine = self.engine.clone()
+        engine.add_data({"stack": stack})
+        engine.set_input({"resources": inputs})
+        raw = json.loads(engine.eval_query_as_json(f"data.{PACKAGE}_driver.results"))
+        results = []
+        for expression in raw.get("result", []):
+            for index, head, value in expression["expressions"][0]["value"]:
+                if heads is not None and head not in heads:
+                    continue
+                rule = self.by_head[head]
+                verdict = "warn" if "warn" in head else "deny"
+                if rule.scope == "stack":
+                    results.append(RuleResult(rule, verdict, str(value.get("message")), urn=value.get("urn")))
+                else:
+                    results.append(RuleResult(rule, verdict, str(value), index=index))
+        return results
