@@ -17,6 +17,7 @@ from typing import Any, Optional
 import regorus
 import yaml
 
+from .capture.wire import SECRET_SIG, SIG_KEY, decode_provider_inputs
 from .errors import TollgateError
 
 PACKAGE = "tollgate"
@@ -24,6 +25,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # Rule heads pulumi-policy-opa would also see: letters and underscores only.
 HEAD = re.compile(r"^(deny|warn|stack_deny|stack_warn)_([a-z_]+)\s+contains\b", re.M)
 METADATA = re.compile(r"^# METADATA\n((?:#.*\n)+)", re.M)
+SECRET_TEXT = "[secret]"
 ERROR_POS = re.compile(r"(?P<file>[^\s:]+\.rego):(?P<line>\d+)")
 
 
@@ -79,6 +81,10 @@ def _load_rule(path: Path, text: str) -> Rule:
     meta = _parse_metadata(text, path)
     custom = meta["custom"]
     kinds = {kind for kind, _ in heads}
+    # pulumi-policy-opa reads the level from the head: deny = mandatory, warn = advisory.
+    if (custom["enforcement"] == "mandatory") != bool(kinds & {"deny", "stack_deny"}):
+        raise TollgateError(f"enforcement {custom['enforcement']} does not match heads {sorted(kinds)}", str(path),
+                            fix="mandatory rules report with deny_<rule>, advisory ones only with warn_<rule>")
     scope = "stack" if kinds & {"stack_deny", "stack_warn"} else "resource"
     name = names.pop()
     return Rule(
@@ -90,16 +96,19 @@ def _load_rule(path: Path, text: str) -> Rule:
 
 
 def _driver(rules: list[Rule]) -> str:
-    """One query that evaluates every head over every resource (one engine, one pass)."""
+    """One query that evaluates every head over every resource (one engine, one pass), plus one
+    query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others."""
     lines = ["package tollgate_driver", "import rego.v1", ""]
     for rule in rules:
+        part = "rule_" + rule.name.replace("-", "_")
+        lines += [f"results contains x if some x in {part}"]
         for head in rule.heads:
             if rule.scope == "resource":
-                lines += [f'results contains [i, "{head}", msg] if {{',
+                lines += [f'{part} contains [i, "{head}", msg] if {{',
                           "\tsome i, r in input.resources",
                           f"\tsome msg in data.{PACKAGE}.{head} with input as r", "}"]
             else:
-                lines += [f'results contains [-1, "{head}", v] if {{',
+                lines += [f'{part} contains [-1, "{head}", v] if {{',
                           f"\tsome v in data.{PACKAGE}.{head}", "}"]
     return "\n".join(lines) + "\n"
 
@@ -115,7 +124,7 @@ def reference_data() -> dict[str, Any]:
 
 
 def _compile_error(exc: Exception, files: dict[str, str]) -> TollgateError:
-    text = str(exc)
+    text = str(exc).split("Stack backtrace:")[0]  # regorus appends the Rust stack; the user needs none of it
     pos = ERROR_POS.search(text)
     file = pos["file"] if pos else None
     return TollgateError(f"Rego rules do not compile: {text.strip()}", files.get(file, file),
@@ -125,7 +134,7 @@ def _compile_error(exc: Exception, files: dict[str, str]) -> TollgateError:
 class RuleSet:
     """Every rule of a directory, compiled once into one engine with the config as data."""
 
-    def __init__(self, rules_dir: Path, config: Optional[dict[str, Any]] = None):
+    def __init__(self, rules_dir: Path, config: Optional[dict[str, Any]] = None, with_tests: bool = False):
         self.dir = rules_dir
         if not rules_dir.is_dir():
             raise TollgateError("rules directory not found", str(rules_dir), fix="pass --rules DIR")
@@ -137,7 +146,7 @@ class RuleSet:
                 text = path.read_text(encoding="utf-8")
                 if not path.name.endswith("_test.rego") and HEAD.search(text):
                     self.rules.append(_load_rule(path, text))
-                if not path.name.endswith("_test.rego"):
+                if with_tests or not path.name.endswith("_test.rego"):
                     self.engine.add_policy(path.name, text)
             self.engine.add_policy("tollgate_driver.rego", _driver(self.rules))
         except RuntimeError as exc:
@@ -160,26 +169,60 @@ class RuleSet:
     def rule(self, name: str) -> Rule:
         return next(r for r in self.rules if r.name == name)
 
-    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
-                 heads: Optional[set[str]] = None) -> list[RuleResult]:
-        """Evaluate all rules (or the given heads) over resource inputs in pulumi-policy-opa shape.
+    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any]) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """Evaluate all rules over resource inputs in pulumi-policy-opa shape, in one query.
 
         `stack` is `{"name", "environment"}`: the fallback when a resource has no environment tag.
-        Raises RuntimeError from the engine when a rule fails at run time.
+        Returns the results and, for each rule that failed at run time, its error: when the one-pass
+        query fails, each rule is run on its own so one broken rule cannot hide the others' verdicts.
         """
         engine = self.engine.clone()
-        engine.add_data({"stack": stack})
+        engine.add_data({"stack": {k: v for k, v in stack.items() if v is not None}})
         engine.set_input({"resources": inputs})
-        raw = json.loads(engine.eval_query_as_json(f"data.{PACKAGE}_driver.results"))
+        try:
+            return self._results(engine, "results"), {}
+        except RuntimeError:
+            results, errors = [], {}
+            for rule in self.rules:
+                try:
+                    results += self._results(engine, "rule_" + rule.name.replace("-", "_"))
+                except RuntimeError as exc:
+                    errors[rule] = str(exc).split("Stack backtrace:")[0].strip()
+            return results, errors
+
+    def _results(self, engine: regorus.Engine, query: str) -> list[RuleResult]:
+        raw = json.loads(engine.eval_query_as_json(f"data.{PACKAGE}_driver.{query}"))
         results = []
         for expression in raw.get("result", []):
             for index, head, value in expression["expressions"][0]["value"]:
-                if heads is not None and head not in heads:
-                    continue
                 rule = self.by_head[head]
                 verdict = "warn" if "warn" in head else "deny"
-                if rule.scope == "stack":
-                    results.append(RuleResult(rule, verdict, str(value.get("message")), urn=value.get("urn")))
+                if rule.scope == "stack":  # stack rules say which resource: {"urn", "msg"} (Gatekeeper's msg)
+                    results.append(RuleResult(rule, verdict, str(value.get("msg")), urn=value.get("urn")))
                 else:
                     results.append(RuleResult(rule, verdict, str(value), index=index))
         return results
+
+
+def _redact_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return SECRET_TEXT
+        return {k: _redact_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_secrets(v) for v in value]
+    return value
+
+
+def opa_input(type_: str, name: str, urn: str, properties: dict[str, Any], options: dict[str, Any],
+              provider: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """A resource as pulumi-policy-opa hands it to Rego. `provider` is {type, name, urn, properties}.
+
+    Secrets read as "[secret]" (a snapshot never holds their value); a provider's JSON-encoded
+    inputs (defaultTags) are decoded, whichever path they came by.
+    """
+    prov = {}
+    if provider:
+        prov = dict(provider, properties=_redact_secrets(decode_provider_inputs(provider.get("properties") or {})))
+    return {"__type": type_, "__name": name, "__urn": urn, "properties": _redact_secrets(properties),
+            "options": options, "provider": prov}

@@ -1,0 +1,65 @@
+package tollgate
+
+import rego.v1
+
+# Every instance type a resource asks for, wherever its type keeps them.
+requested_types(r) := [r.properties.instanceType] if {
+	r.__type in {"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate"}
+	r.properties.instanceType
+}
+
+requested_types(r) := r.properties.instanceTypes if {
+	r.__type == "aws:eks/nodeGroup:NodeGroup"
+	is_array(r.properties.instanceTypes)
+}
+
+requested_types(r) := r.properties.computeResources.instanceTypes if {
+	r.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
+	is_array(r.properties.computeResources.instanceTypes)
+}
+
+requested_types(r) := [o.instanceType |
+	some o in r.properties.mixedInstancesPolicy.launchTemplate.overrides
+	o.instanceType
+] if {
+	r.__type == "aws:autoscaling/group:Group"
+}
+
+instance_size_cap_vcpu(r) := env_cap(data.config["instance-size-cap"].max_vcpu, environment(r))
+
+# METADATA
+# title: Instance size cap
+# description: >-
+#   EC2 instances, launch templates, EKS node groups, Batch compute environments and ASG overrides
+#   must use instance types within the environment's vCPU cap (dev 4, staging 8, prod 32). An
+#   instance type the engine does not know is reported, never passed.
+# custom:
+#   id: TG002
+#   severity: high
+#   enforcement: mandatory
+deny_instance_size_cap contains msg if {
+	some t in requested_types(input)
+	not is_unknown(t)
+	spec := data.instance_types[t]
+	cap := instance_size_cap_vcpu(input)
+	spec.vcpu > cap
+	msg := sprintf("%s uses %s (%d vCPU), over the %s cap of %d vCPU; pick a type with at most %d vCPU or get a waiver", [label(input), t, spec.vcpu, environment(input), cap, cap])
+}
+
+deny_instance_size_cap contains msg if {
+	some t in requested_types(input)
+	not is_unknown(t)
+	not data.instance_types[t]
+	msg := sprintf("%s uses instance type %q, which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table", [label(input), t])
+}
+
+warn_instance_size_cap contains msg if {
+	some t in requested_types(input)
+	is_unknown(t)
+	msg := sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [label(input)])
+}
+
+warn_instance_size_cap contains msg if {
+	is_unknown(input.properties.instanceTypes)
+	msg := sprintf("%s: cannot decide the instance size cap at preview, instanceTypes is unknown until apply", [label(input)])
+}

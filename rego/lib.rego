@@ -1,0 +1,50 @@
+# Helpers shared by every rule: unknown values, effective tags, environment, instance specs.
+# Inputs follow pulumi-policy-opa: __type, __name, __urn, properties, options, provider.
+package tollgate
+
+import rego.v1
+
+# Pulumi's sentinels for values that are unknown during preview (one per type).
+unknown_sentinels := {
+	"04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+	"1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+	"3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+	"6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+	"dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+	"030794c1-ac77-496b-92df-f27374a8bd58",
+	"e48ece36-62e2-4504-bad9-02848725956a",
+}
+
+is_unknown(x) if x in unknown_sentinels
+
+# "`raw` (aws:s3/bucket:Bucket)": how every message names its resource.
+label(r) := sprintf("`%s` (%s)", [r.__name, r.__type])
+
+tag_map(x) := x if {
+	is_object(x)
+} else := {}
+
+# Tags the provider adds to every resource (aws defaultTags), then the resource's own, which win.
+effective_tags(r) := object.union(tag_map(object.get(r, ["provider", "properties", "defaultTags", "tags"], {})), tag_map(object.get(r, ["properties", "tags"], {})))
+
+# True when some source of tags cannot be known at preview.
+tags_unknown(r) if is_unknown(object.get(r, ["properties", "tags"], null))
+
+tags_unknown(r) if is_unknown(object.get(r, ["provider", "properties", "defaultTags"], null))
+
+tags_unknown(r) if is_unknown(object.get(r, ["provider", "properties", "defaultTags", "tags"], null))
+
+# Environment: the resource's environment tag, else the stack's configured environment, else the stack name.
+environment(r) := env if {
+	env := effective_tags(r).environment
+	is_string(env)
+	env != ""
+	not is_unknown(env)
+} else := data.stack.environment if {
+	data.stack.environment
+} else := data.stack.name
+
+# The cap of an environment; an environment with no cap of its own gets the strictest one.
+env_cap(caps, env) := cap if {
+	cap := caps[env]
+} else := min([v | some v in caps])

@@ -1,0 +1,73 @@
+"""Evaluate: Snapshot -> Findings. The Rego source (embedded engine) lives here; more sources plug in beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from .model import Finding, Resource, Snapshot
+from .rego import RuleResult, RuleSet, opa_input
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rego"
+ENGINE_ERROR = "engine-error"
+
+
+def provider_input(resource: Resource) -> Optional[dict[str, Any]]:
+    """The provider as the analyzer protocol describes it: {type, name, urn, properties}."""
+    if resource.provider is None:
+        return None
+    urn = resource.provider.urn
+    qualified_type, name = urn.split("::")[2:4]
+    return {"type": qualified_type.split("$")[-1], "name": name, "urn": urn,
+            "properties": resource.provider.inputs}
+
+
+def resource_input(resource: Resource) -> dict[str, Any]:
+    """pulumi-policy-opa's input for a resource, with the stack-rule extras (dependencies, parent)."""
+    doc = opa_input(resource.type, resource.name, resource.urn, resource.inputs,
+                    dict(resource.options, parent=resource.parent or ""), provider_input(resource))
+    doc["dependencies"] = resource.dependencies
+    doc["propertyDependencies"] = resource.property_dependencies
+    return doc
+
+
+def stack_urn(snapshot: Snapshot) -> str:
+    stacks = [r.urn for r in snapshot.resources if r.type == "pulumi:pulumi:Stack"]
+    return stacks[0] if stacks else (
+        f"urn:pulumi:{snapshot.stack}::{snapshot.project}::pulumi:pulumi:Stack::{snapshot.project}-{snapshot.stack}")
+
+
+def _finding(result: RuleResult, resource: Optional[Resource], fallback_urn: str) -> Finding:
+    rule = result.rule
+    return Finding(
+        rule=rule.name, id=rule.id, urn=resource.urn if resource else (result.urn or fallback_urn),
+        type=resource.type if resource else "pulumi:pulumi:Stack", name=resource.name if resource else "",
+        enforcement=rule.enforcement if result.verdict == "deny" else "advisory",
+        severity=rule.severity, message=result.message, source="rego")
+
+
+def rego_findings(snapshot: Snapshot, rules: RuleSet) -> list[Finding]:
+    inputs = [resource_input(r) for r in snapshot.resources]
+    results, errors = rules.evaluate(inputs, {"name": snapshot.stack, "environment": snapshot.environment})
+    by_urn = {r.urn: r for r in snapshot.resources}
+    root = stack_urn(snapshot)
+    findings = []
+    for result in results:
+        resource = snapshot.resources[result.index] if result.index is not None else by_urn.get(result.urn or "")
+        findings.append(_finding(result, resource, root))
+    for rule, error in errors.items():  # a rule that errors is a mandatory finding, never a pass
+        findings.append(Finding(rule=ENGINE_ERROR, id="TG000", urn=root, type="pulumi:pulumi:Stack", name="",
+                                enforcement="mandatory", severity="critical", source="rego",
+                                message=f"rule {rule.name} ({rule.id}) failed to evaluate: {error}; "
+                                        f"fix {Path(rule.file).name} (run pytest tests/test_rego.py)"))
+    return sort_findings(findings)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    order = {"mandatory": 0, "remediate": 1, "advisory": 2}
+    return sorted(set(findings), key=lambda f: (order[f.enforcement], f.urn, f.rule, f.message))
+
+
+def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR) -> tuple[RuleSet, list[Finding]]:
+    rules = RuleSet(rules_dir)
+    return rules, rego_findings(snapshot, rules)
