@@ -63,12 +63,15 @@ def _error(exc: BaseException, program_dir: Path) -> dict:
     """The innermost frame in the user's project: that is the line the user has to look at."""
     frames = traceback.extract_tb(exc.__traceback__)
     here = Path(__file__).resolve().parent.parent  # tollgate itself is never the user's code
-    user = [f for f in frames if Path(f.filename).resolve().is_relative_to(program_dir)
+    user = [f for f in frames if Path(f.filename).is_absolute() and Path(f.filename).resolve().is_relative_to(program_dir)
             and not Path(f.filename).resolve().is_relative_to(here)]
     frame = user[-1] if user else None
+    # Show the user's frames only: the runtime's and ours are noise to someone fixing their program.
+    shown = traceback.format_list(user) if user else traceback.format_tb(exc.__traceback__)
+    text = "Traceback (most recent call last):\n" + "".join(shown) + "".join(traceback.format_exception_only(exc))
     return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__,
             "file": frame.filename if frame else None, "line": frame.lineno if frame else None,
-            "traceback": "".join(traceback.format_exception(exc))}
+            "traceback": text}
 
 
 def run(request: dict) -> dict:

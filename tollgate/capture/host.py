@@ -40,6 +40,7 @@ def run_program(project: Project, stack: str, config: StackConfig, progress: boo
         "provider_config": config.provider_config, "progress": progress,
     }
     env = dict(os.environ)
+    env.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's INFO lines about closed loopback channels are noise
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOLLGATE_ROOT), env.get("PYTHONPATH")]))
     # The program sees what the language host would give it, nothing of tollgate's own invocation.
     env.update({"PULUMI_CONFIG": json.dumps(config.config),
