@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .errors import TollgateError
-from .evaluate import RULES_DIR, evaluate
+from .evaluate import ENGINE_ERROR, RULES_DIR, evaluate
 from .model import Snapshot
 from .report import build_report
 from .report import json_report, table
@@ -68,6 +68,9 @@ def preview(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    if any(f.rule == ENGINE_ERROR for f in findings):
+        sys.stderr.write("tollgate: error: a rule failed to evaluate; the preview is incomplete (see the engine-error finding)\n")
+        return 2
     return 0 if report.summary.passed else 1
 
 

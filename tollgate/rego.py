@@ -123,11 +123,19 @@ def reference_data() -> dict[str, Any]:
     return {"instance_types": specs, "aws": {"taggable_types": {t: True for t in taggable}}}
 
 
-def _compile_error(exc: Exception, files: dict[str, str]) -> TollgateError:
-    text = str(exc).split("Stack backtrace:")[0]  # regorus appends the Rust stack; the user needs none of it
+def engine_message(exc: Exception, with_position: bool = True) -> str:
+    """regorus errors are a source excerpt, `error: ...` and a Rust stack: keep position and reason."""
+    text = str(exc).split("Stack backtrace:")[0]
+    reasons = [line.strip()[len("error:"):].strip() for line in text.splitlines() if line.strip().startswith("error:")]
     pos = ERROR_POS.search(text)
+    where = f"{pos['file']}:{pos['line']}: " if pos and with_position else ""
+    return where + ("; ".join(reasons) if reasons else " ".join(text.split()))
+
+
+def _compile_error(exc: Exception, files: dict[str, str]) -> TollgateError:
+    pos = ERROR_POS.search(str(exc))
     file = pos["file"] if pos else None
-    return TollgateError(f"Rego rules do not compile: {text.strip()}", files.get(file, file),
+    return TollgateError(f"Rego rules do not compile: {engine_message(exc, with_position=False)}", files.get(file, file),
                          int(pos["line"]) if pos else None, fix="fix the rule; `pytest tests/test_rego.py` runs its tests")
 
 
@@ -187,7 +195,7 @@ class RuleSet:
                 try:
                     results += self._results(engine, "rule_" + rule.name.replace("-", "_"))
                 except RuntimeError as exc:
-                    errors[rule] = str(exc).split("Stack backtrace:")[0].strip()
+                    errors[rule] = engine_message(exc)
             return results, errors
 
     def _results(self, engine: regorus.Engine, query: str) -> list[RuleResult]:

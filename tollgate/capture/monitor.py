@@ -83,6 +83,14 @@ class CaptureMonitor(MockMonitor):
         return props, opts
 
     # --- registrations -------------------------------------------------------------------------
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine names resources: children of the root stack carry no `pulumi:pulumi:Stack$` prefix
+        (the stock mock monitor adds one, which no real stack state ever has)."""
+        parent_type = parent.split("::")[2] if parent else ""
+        if parent_type and parent_type != "pulumi:pulumi:Stack":
+            type_ = parent_type + "$" + type_
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
+
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         self.parent_of[urn] = request.parent

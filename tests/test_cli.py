@@ -1,0 +1,157 @@
+"""`tollgate preview` end to end: reports, exit codes, and every way a preview can fail to be done (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tollgate.cli import main
+
+from conftest import FIXTURES, ROOT
+
+BROKEN_RULE_METADATA = """package tollgate
+
+import rego.v1
+
+# METADATA
+# title: Broken
+# description: a rule for tests
+# custom:
+#   id: TG998
+#   severity: low
+#   enforcement: mandatory
+"""
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def copy_project(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def rules_with(tmp_path: Path, name: str, body: str) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rego", rules)
+    (rules / name).write_text(BROKEN_RULE_METADATA + body)
+    return rules
+
+
+def test_repo_dev_stack_passes_with_json_report(capsys):
+    code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0, err
+    assert set(doc) == {"project", "stack", "findings", "summary"}
+    assert doc["project"] == "tollgate" and doc["stack"] == "dev"
+    assert doc["summary"]["mandatory"] == 0 and doc["summary"]["passed"] is True
+    assert doc["summary"]["rules"] >= 2 and doc["summary"]["resources"] > 3
+
+
+def test_mandatory_finding_exits_1_and_points_at_the_line(capsys):
+    code, out, _ = run(capsys, "preview", "--cwd", str(FIXTURES / "secrets"), "--stack", "dev", "--format", "json")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    plain = next(f for f in findings if f["name"] == "plain")
+    assert set(plain) >= {"rule", "id", "urn", "type", "name", "enforcement", "severity", "message", "source"}
+    assert (plain["rule"], plain["id"], plain["enforcement"], plain["source"]) == ("required-tags", "TG001", "mandatory", "rego")
+    assert (plain["file"], plain["line"]) == ("__main__.py", 8)
+
+
+def test_table_groups_by_resource_mandatory_first_with_summary(capsys):
+    code, out, _ = run(capsys, "preview", "--cwd", str(FIXTURES / "secrets"), "--stack", "dev")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "Tollgate preview of fixture-secrets/dev: 5 resources, 2 rules"
+    assert "✖ plain  aws:ssm/parameter:Parameter  at __main__.py:8" in lines
+    assert lines[-1] == "FAIL: 3 mandatory, 0 advisory, 0 remediate finding(s) on 3 of 5 resources"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_reports_and_snapshot_never_contain_secret_values(capsys, tmp_path, fmt):
+    snap = tmp_path / "snap.json"
+    report = tmp_path / "report.out"
+    code, out, err = run(capsys, "preview", "--cwd", str(FIXTURES / "secrets"), "--stack", "dev", "--format", fmt,
+                         "--output", str(report), "--snapshot-out", str(snap))
+    assert code == 1 and out == ""
+    for text in (report.read_text(), snap.read_text(), err):
+        for secret in ("hunter2-plaintext-token", "Q2lwaGVydGV4dE5ldmVyVG9CZVByaW50ZWQ=", "QVdTU2VjcmV0S2V5Q2lwaGVydGV4dA=="):
+            assert secret not in text
+    assert json.loads(snap.read_text())["project"] == "fixture-secrets"
+
+
+def test_saved_snapshot_is_judged_the_same(capsys, tmp_path):
+    snap = tmp_path / "snap.json"
+    _, first, _ = run(capsys, "preview", "--cwd", str(FIXTURES / "secrets"), "--stack", "dev", "--format", "json",
+                      "--snapshot-out", str(snap))
+    code, second, _ = run(capsys, "preview", "--stack", "dev", "--snapshot", str(snap), "--format", "json")
+    assert code == 1 and json.loads(first)["findings"] == json.loads(second)["findings"]
+
+
+def test_program_that_raises_exits_2_naming_file_and_line(capsys):
+    code, out, err = run(capsys, "preview", "--cwd", str(FIXTURES / "failing"), "--stack", "dev")
+    assert code == 2 and out == ""
+    assert f"{FIXTURES / 'failing' / '__main__.py'}:5: the program failed: ValueError: unsupported size 'large'" in err
+
+
+def test_missing_stack_exits_2_naming_the_expected_file(capsys):
+    code, _, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "nope")
+    assert code == 2
+    assert f"{ROOT / 'stacks' / 'Pulumi.nope.yaml'}: stack config for `nope` not found" in err
+    assert "fix: create Pulumi.nope.yaml" in err
+
+
+def test_malformed_stack_file_exits_2_with_the_line(capsys, tmp_path):
+    project = copy_project(FIXTURES / "failing", tmp_path / "p")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n  bad: [unclosed\n")
+    code, _, err = run(capsys, "preview", "--cwd", str(project), "--stack", "dev")
+    assert code == 2
+    assert f"{project / 'Pulumi.dev.yaml'}:4: stack config for `dev` is not valid YAML" in err
+
+
+def test_config_of_the_wrong_type_exits_2_naming_the_key(capsys, tmp_path):
+    project = copy_project(FIXTURES / "structure", tmp_path / "p")
+    (project / "stacks" / "Pulumi.test.yaml").write_text("config:\n  aws:region: us-east-1\n  replicas: many\n")
+    code, _, err = run(capsys, "preview", "--cwd", str(project), "--stack", "test")
+    assert code == 2
+    assert "Pulumi.test.yaml:3: config `fixture-structure:replicas` must be of type integer" in err
+
+
+def test_missing_pulumi_yaml_exits_2(capsys, tmp_path):
+    code, _, err = run(capsys, "preview", "--cwd", str(tmp_path), "--stack", "dev")
+    assert code == 2 and f"{tmp_path / 'Pulumi.yaml'}: Pulumi.yaml not found" in err
+
+
+def test_rule_that_does_not_compile_exits_2_naming_file_and_line(capsys, tmp_path):
+    rules = rules_with(tmp_path, "broken.rego", "deny_broken contains msg if {\n\tmsg := \n}\n")
+    code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--rules", str(rules))
+    assert code == 2 and out == ""
+    assert f"{rules / 'broken.rego'}:13: Rego rules do not compile: expecting `}}` while parsing set" in err
+
+
+def test_rule_that_fails_at_run_time_is_an_engine_error_and_exits_2(capsys, tmp_path):
+    body = "deny_broken contains msg if {\n\tx := count(input.__name) - count(input.__name)\n\tmsg := sprintf(\"%v\", [1 / x])\n}\n"
+    rules = rules_with(tmp_path, "broken.rego", body)
+    code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--rules", str(rules),
+                         "--format", "json")
+    assert code == 2
+    errors = [f for f in json.loads(out)["findings"] if f["rule"] == "engine-error"]
+    assert len(errors) == 1 and errors[0]["enforcement"] == "mandatory"
+    assert errors[0]["message"].startswith("rule broken (TG998) failed to evaluate: broken.rego:14: divide by zero")
+    assert "a rule failed to evaluate" in err
+
+
+def test_console_script_piped_prints_no_progress(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tollgate", "preview", "--cwd", str(ROOT), "--stack", "dev"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[-1].startswith("PASS: 0 mandatory")
