@@ -9,13 +9,9 @@ taggable(r) if {
 	"tags" in object.keys(object.get(r, "properties", {}))
 }
 
-required_tags_missing(r) := {t |
-	some t in data.config["required-tags"].tags
-	not tag_present(effective_tags(r), t)
-}
-
-tag_present(tags, t) if {
-	v := tags[t]
+# Set arithmetic rather than a lookup per required tag: this runs for every resource of the stack.
+required_tags_missing(r) := {t | some t in data.config["required-tags"].tags} - {k |
+	some k, v in effective_tags(r)
 	is_string(v)
 	trim_space(v) != ""
 }

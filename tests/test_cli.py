@@ -155,3 +155,29 @@ def test_console_script_piped_prints_no_progress(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout.splitlines()[-1].startswith("PASS: 0 mandatory")
+
+
+def test_progress_line_on_a_terminal(tmp_path):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "tollgate", "preview", "--cwd", str(ROOT), "--stack", "dev",
+                           "--format", "json", "--output", str(out)], stderr=follower, stdout=subprocess.PIPE,
+                          timeout=300)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    progress = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "capturing" in progress and "evaluating 7 resources" in progress
+    assert json.loads(out.read_text())["summary"]["passed"] is True
