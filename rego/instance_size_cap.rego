@@ -23,6 +23,7 @@ requested_types(r) := [o.instanceType |
 	o.instanceType
 ] if {
 	r.__type == "aws:autoscaling/group:Group"
+	is_array(r.properties.mixedInstancesPolicy.launchTemplate.overrides)
 }
 
 instance_size_cap_vcpu(r) := env_cap(data.config["instance-size-cap"].max_vcpu, environment(r))
@@ -59,7 +60,16 @@ warn_instance_size_cap contains msg if {
 	msg := sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [label(input)])
 }
 
+# Where each type keeps its list of instance types; that list, or an object on the way to it, may be unknown.
+instance_type_lists := {
+	"aws:eks/nodeGroup:NodeGroup": ["instanceTypes"],
+	"aws:batch/computeEnvironment:ComputeEnvironment": ["computeResources", "instanceTypes"],
+	"aws:autoscaling/group:Group": ["mixedInstancesPolicy", "launchTemplate", "overrides"],
+}
+
 warn_instance_size_cap contains msg if {
-	is_unknown(input.properties.instanceTypes)
-	msg := sprintf("%s: cannot decide the instance size cap at preview, instanceTypes is unknown until apply", [label(input)])
+	path := instance_type_lists[input.__type]
+	some n in numbers.range(1, count(path))
+	is_unknown(object.get(input.properties, array.slice(path, 0, n), null))
+	msg := sprintf("%s: cannot decide the instance size cap at preview, %s is unknown until apply", [label(input), concat(".", array.slice(path, 0, n))])
 }

@@ -41,7 +41,8 @@ environment(r) := env if {
 	env != ""
 	not is_unknown(env)
 } else := data.stack.environment if {
-	data.stack.environment
+	is_string(data.stack.environment)
+	data.stack.environment != ""
 } else := data.stack.name
 
 # The cap of an environment; an environment with no cap of its own gets the strictest one.

@@ -49,3 +49,11 @@ warn_required_tags contains msg if {
 	tags_unknown(input)
 	msg := sprintf("%s: cannot decide required tags at preview, its tags are unknown until apply; build tags from known values", [label(input)])
 }
+
+warn_required_tags contains msg if {
+	taggable(input)
+	not tags_unknown(input)
+	some t in data.config["required-tags"].tags
+	is_unknown(effective_tags(input)[t])
+	msg := sprintf("%s: cannot decide required tag %s at preview, its value is unknown until apply; build tags from known values", [label(input), t])
+}

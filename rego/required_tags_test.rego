@@ -1,7 +1,7 @@
 # Tests for required-tags (TG001).
 #
 # Naming convention (enforced by tests/test_rule_catalog.py): test_<rule file stem>_<kind>_<case>, kind
-#   allow: the rule reports nothing for the input (deny and warn both empty);
+#   allow: asserts the rule denies nothing (and, where a warn could be expected, warns nothing);
 #   deny:  asserts the exact set of deny messages;
 #   warn:  asserts the exact set of warn messages and that nothing is denied.
 # Every rule file needs at least one allow case and one deny case (warn for an advisory-only rule).
@@ -225,4 +225,10 @@ test_required_tags_warn_unknown_tags_even_when_resource_tags_incomplete if {
 	bucket := tg001_bucket_with_defaults(object.remove(tg001_tags, ["owner"]), tg001_unknown)
 	warn_required_tags == {tg001_cannot_decide} with input as bucket with data.stack as tg001_stack
 	count(deny_required_tags) == 0 with input as bucket with data.stack as tg001_stack
+}
+
+test_required_tags_warn_single_tag_value_unknown if {
+	tags := object.union(tg001_tags, {"owner": tg001_unknown})
+	warn_required_tags == {"`raw` (aws:s3/bucket:Bucket): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"} with input as tg001_bucket(tags) with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as tg001_bucket(tags) with data.stack as tg001_stack
 }
