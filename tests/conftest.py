@@ -22,3 +22,19 @@ def captured(fixture: str, stack: str = "dev") -> Snapshot:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+def capture_source(directory: Path, source: str, config: dict | None = None, stack: str = "dev",
+                   project: str = "inline") -> Snapshot:
+    """Write a one-file Pulumi program (the repo's components importable) and capture it offline.
+
+    Each call runs the program in its own Python process under the capture monitor, like `tollgate preview`.
+    """
+    import yaml
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text(f"name: {project}\nruntime: python\n")
+    stack_config = {"aws:region": "us-east-1", **(config or {})}
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": stack_config}))
+    (directory / "__main__.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n" + source)
+    return capture(directory, stack)

@@ -3,6 +3,9 @@
 Shared by the engine (`tollgate preview`) and the CrossGuard pack, so both load, configure and run
 the rules the same way; each builds its inputs from its own source (snapshot vs analyzer protocol).
 Depends only on regorus and PyYAML.
+
+A regorus engine belongs to the thread that built it (using it from another thread panics): a
+threaded server must build its RuleSet on one thread and evaluate there (see policy_pack/).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import grpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc, resource_pb2
 
-from .wire import UNKNOWN, decode_provider_inputs, decode_struct
+from .wire import decode_provider_inputs, decode_struct
 
 PROVIDER_PREFIX = "pulumi:providers:"
 TOLLGATE_DIR = Path(__file__).resolve().parent.parent
@@ -111,8 +111,9 @@ class CaptureMonitor(MockMonitor):
         self.records.append(record)
         if self.on_register:
             self.on_register(len(self.records))
-        # A preview: the id is not known yet; outputs echo the inputs, the rest resolves unknown.
-        resource_id = UNKNOWN if request.custom else ""
+        # A preview: the engine answers an empty id (unknown to the SDK); outputs echo the inputs and
+        # whatever the program did not set resolves unknown.
+        resource_id = ""
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, {})
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=props)
 

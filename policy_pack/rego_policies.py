@@ -1,0 +1,180 @@
+"""The Rego rules of rego/ as CrossGuard policies, judged by one rule engine per pack process.
+
+Verdicts and levels. A rule's `deny_` results carry the rule's enforcement; its `warn_` results mean
+"cannot decide at preview" and are advisory (the engine's findings say the same). pulumi-policy reports
+every violation of a policy at that policy's one level, so a rule whose verdicts have two levels becomes
+two policies: `<rule>` (the rule's level, deny results) and `<rule>-undecided` (advisory, warn results).
+The companion exists only for rules with warn heads that are not advisory themselves; it shares the
+rule's id and severity. Readers of the diagnostics (tollgate.crossguard) strip the suffix.
+
+The rule id (TG001) travels as the policy's compliance framework reference (framework "tollgate"):
+PolicyInfo has no id field, and a framework reference is what names a control.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, ReportViolation,
+                           ResourceValidationArgs, ResourceValidationPolicy, Severity,
+                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy.deserialize import serialize_properties
+
+# The pack is served from this repository (policy_pack/ beside tollgate/ and rego/), not installed
+# from a registry: the repo root goes on sys.path so the pack uses the very loader the engine uses.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = REPO_ROOT / "rego"
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tollgate.errors import TollgateError  # noqa: E402
+from tollgate.rego import Rule, RuleResult, RuleSet, opa_input  # noqa: E402
+
+UNDECIDED = "-undecided"
+FRAMEWORK = "tollgate"
+
+
+class Evaluator:
+    """The pack's one RuleSet, on a thread of its own.
+
+    A regorus engine is bound to the thread that made it (pyo3 `unsendable`: another thread using it
+    panics), while the pack's gRPC server answers on a pool of threads; so the RuleSet is built on one
+    dedicated thread and every evaluation is handed to that thread.
+    """
+
+    def __init__(self, rules_dir: Path):
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rego")
+        self.rules: RuleSet = self._thread.submit(RuleSet, rules_dir).result()
+
+    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any]):
+        return self._thread.submit(self.rules.evaluate, inputs, stack).result()
+
+
+def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
+    """The rule set, checked against the pack's explicit list in both directions, so it cannot drift."""
+    evaluator = Evaluator(rules_dir)
+    found = {rule.name for rule in evaluator.rules.rules}
+    missing = [name for name in names if name not in found]
+    unlisted = sorted(found - set(names))
+    if missing or unlisted:
+        problems = [f"listed but not in {rules_dir}: {', '.join(missing)}"] if missing else []
+        problems += [f"in {rules_dir} but not listed: {', '.join(unlisted)}"] if unlisted else []
+        raise TollgateError("the pack's rule list and rego/ disagree (" + "; ".join(problems) + ")",
+                            str(Path(__file__).with_name("__main__.py")),
+                            fix="add the rule file, or add/remove its name in policy_pack/__main__.py RULES")
+    return evaluator
+
+
+def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
+    rules = load_rules(names, rules_dir)
+    return [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
+
+
+def _rule_policies(rules: Evaluator, rule: Rule) -> list[Policy]:
+    """`<rule>` at the rule's level; `<rule>-undecided` (advisory) when the rule has warn results to report."""
+    undecided = rule.enforcement != "advisory" and any(h.startswith(("warn_", "stack_warn_")) for h in rule.heads)
+    made = [_policy(rules, rule, rule.name, rule.description, rule.title, EnforcementLevel(rule.enforcement),
+                    lambda result: result.verdict == "deny" or not undecided)]
+    if undecided:
+        made.append(_policy(rules, rule, rule.name + UNDECIDED,
+                            f"{rule.description} Undecided at preview: a value the rule reads is unknown until apply.",
+                            f"{rule.title} (undecided at preview)", EnforcementLevel.ADVISORY,
+                            lambda result: result.verdict == "warn"))
+    return made
+
+
+def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: str, level: EnforcementLevel,
+            reports: Callable[[RuleResult], bool]) -> Policy:
+    common = dict(name=name, description=description, enforcement_level=level, display_name=title,
+                  severity=Severity(rule.severity), framework=PolicyComplianceFramework(FRAMEWORK, reference=rule.id))
+    if rule.scope == "stack":
+        def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+            inputs = [_stack_input(r) for r in args.resources]
+            for result in _evaluate(rules, json.dumps(inputs, sort_keys=True)):
+                if result.rule == rule and reports(result):
+                    report_violation(result.message, result.urn)
+        return StackValidationPolicy(validate=validate_stack, **common)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        # args.get_config() (--policy-pack-config) is not applied yet: the rules run on rego/data.json.
+        doc = opa_input(args.resource_type, args.name, args.urn, _plain(args.props), _options(args.opts),
+                        _provider(args.provider))
+        for result in _evaluate(rules, json.dumps([doc], sort_keys=True)):
+            if result.rule == rule and reports(result):
+                report_violation(result.message)
+    return ResourceValidationPolicy(validate=validate, **common)
+
+
+@lru_cache(maxsize=64)
+def _evaluate(rules: Evaluator, inputs_json: str) -> tuple[RuleResult, ...]:
+    """All rules over the inputs, once: a rule's policy and its companion (and the other rules' policies,
+    called for the same resource in the same Analyze call) share one evaluation."""
+    results, errors = rules.evaluate(json.loads(inputs_json), stack())
+    if errors:  # a broken rule fails the preview loudly, never passes quietly
+        raise RuntimeError("; ".join(f"rule {rule.name} ({rule.id}) failed to evaluate: {error}"
+                                     for rule, error in errors.items()))
+    return tuple(results)
+
+
+@cache
+def stack() -> dict[str, Optional[str]]:
+    """The stack the pack was started for, with the environment from its config (as the engine reads it)."""
+    project = os.environ.get("PULUMI_PROJECT", "")
+    config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    key = next((k for k in (f"{project}:environment", "tollgate:environment") if k in config), None)
+    return {"name": os.environ.get("PULUMI_STACK") or pulumi.get_stack(), "environment": config.get(key)}
+
+
+def _plain(props: Any) -> Any:
+    """The SDK's proxy back to plain JSON (unknowns stay sentinel strings, reading them never raises);
+    protobuf numbers are doubles: 2.0 becomes 2 again, as the engine's own JSON would print it."""
+    return _ints(serialize_properties(props))
+
+
+def _ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def _options(opts: Any) -> dict[str, Any]:
+    """AnalyzerResourceOptions in camelCase, as tollgate.evaluate.resource_input has them; only keys with values."""
+    timeouts = opts.custom_timeouts
+    options = {
+        "protect": opts.protect or None, "ignoreChanges": list(opts.ignore_changes) or None,
+        "deleteBeforeReplace": opts.delete_before_replace,
+        "additionalSecretOutputs": list(opts.additional_secret_outputs) or None,
+        "customTimeouts": {"create": timeouts.create_seconds, "update": timeouts.update_seconds,
+                           "delete": timeouts.delete_seconds}
+        if (timeouts.create_seconds or timeouts.update_seconds or timeouts.delete_seconds) else None,
+        "parent": opts.parent,
+    }
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _provider(provider: Any) -> Optional[dict[str, Any]]:
+    if provider is None:
+        return None
+    return {"type": provider.resource_type, "name": provider.name, "urn": provider.urn,
+            "properties": _plain(provider.props)}
+
+
+def _stack_input(resource: Any) -> dict[str, Any]:
+    """A resource of AnalyzeStack as tollgate.evaluate.resource_input builds it (with parent and dependencies)."""
+    options = {"parent": "", **_options(resource.opts)}
+    doc = opa_input(resource.resource_type, resource.name, resource.urn, _plain(resource.props), options,
+                    _provider(resource.provider))
+    doc["dependencies"] = [d.urn for d in resource.dependencies]
+    doc["propertyDependencies"] = {k: [d.urn for d in v] for k, v in resource.property_dependencies.items()}
+    return doc

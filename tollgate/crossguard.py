@@ -1,0 +1,210 @@
+"""The CrossGuard source: run a policy pack as the Pulumi CLI does and turn its diagnostics into Findings.
+
+The pack is launched like the Python language host launches an analyzer (`python -u -m pulumi.policy
+<engine> <packDir>`, cwd = pack dir, PULUMI_* environment); it prints its gRPC port, then is told about
+the stack and asked to Analyze each resource and AnalyzeStack once, with properties marshalled the way
+the CLI marshals them. Tollgate's pack reports a rule's "cannot decide" verdicts through an advisory
+companion policy `<rule>-undecided` (see policy_pack/rego_policies.py); findings carry the rule's name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import grpc
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as pb, analyzer_pb2_grpc
+
+from .errors import TollgateError
+from .model import SECRET_SIG, SIG_KEY, Finding, Resource, Snapshot, is_secret
+
+UNDECIDED = "-undecided"
+SECRET_TEXT = "[secret]"  # a snapshot never holds a secret's value; the pack sees this in its place
+ENFORCEMENT = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "remediate"}
+SEVERITY = {pb.POLICY_SEVERITY_LOW: "low", pb.POLICY_SEVERITY_MEDIUM: "medium",
+            pb.POLICY_SEVERITY_HIGH: "high", pb.POLICY_SEVERITY_CRITICAL: "critical"}
+DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+MAX_MESSAGE = 400 * 1024 * 1024  # as pulumi-policy's server allows
+DEADLINE = 120.0  # seconds per call: a pack whose handler thread dies never answers
+
+
+class Pack:
+    """A running pack and the analyzer calls the CLI makes to it."""
+
+    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, project: str, stack: str, config: dict[str, str],
+                 stderr: Any = None):
+        self.stub, self.project, self.stack, self.config, self.stderr = stub, project, stack, config, stderr
+
+    def _call(self, method: str, request: Any) -> Any:
+        return getattr(self.stub, method)(request, timeout=DEADLINE)
+
+    def analyzer_info(self) -> pb.AnalyzerInfo:
+        return self._call("GetAnalyzerInfo", empty_pb2.Empty())
+
+    def configure(self, policy_config: dict[str, dict[str, Any]]) -> None:
+        """`--policy-pack-config`: policy name -> {"enforcementLevel": ..., other properties}."""
+        if not policy_config:
+            return  # the CLI does not call Configure without config
+        request = pb.ConfigureAnalyzerRequest()
+        for name, values in policy_config.items():
+            entry = request.policyConfig[name]
+            level = values.get("enforcementLevel")
+            if level:
+                entry.enforcementLevel = pb.EnforcementLevel.Value(level.upper())
+            entry.properties.update({k: v for k, v in values.items() if k != "enforcementLevel"})
+        self._call("Configure", request)
+
+    def configure_stack(self, organization: str = "organization", tags: Optional[dict[str, str]] = None) -> None:
+        self._call("ConfigureStack", pb.AnalyzerStackConfigureRequest(
+            stack=self.stack, project=self.project, organization=organization, dry_run=True,
+            config=self.config, tags=tags or {}))
+
+    def analyze_snapshot(self, snapshot: Snapshot) -> list[Finding]:
+        """Analyze every resource, then AnalyzeStack once, as a preview does; diagnostics become Findings."""
+        policies = {p.name: p for p in self.analyzer_info().policies}
+        by_urn = {r.urn: r for r in snapshot.resources}
+        root = next((r.urn for r in snapshot.resources if r.type == "pulumi:pulumi:Stack"),
+                    f"urn:pulumi:{snapshot.stack}::{snapshot.project}::pulumi:pulumi:Stack::"
+                    f"{snapshot.project}-{snapshot.stack}")
+        try:
+            findings = [_finding(d, resource, policies) for resource in snapshot.resources
+                        for d in self._call("Analyze", pb.AnalyzeRequest(**_resource_fields(resource))).diagnostics]
+            stack = self._call("AnalyzeStack", pb.AnalyzeStackRequest(
+                resources=[_analyzer_resource(r) for r in snapshot.resources]))
+        except grpc.RpcError as exc:
+            details = "\n".join(filter(None, [f"{exc.code().name}: {exc.details()}", _tail(self.stderr)]))
+            raise TollgateError(f"the policy pack failed: {details}", fix="fix the pack or the rule its error names") from exc
+        findings += [_finding(d, by_urn.get(d.urn or root), policies, d.urn or root) for d in stack.diagnostics]
+        return sorted(set(findings), key=lambda f: (f.urn, f.rule, f.message))
+
+
+@contextmanager
+def start_pack(pack_dir: Path, project: str, stack: str, config: dict[str, str],
+               python: str = sys.executable, timeout: float = 30) -> Iterator[Pack]:
+    env = dict(os.environ, PULUMI_PROJECT=project, PULUMI_STACK=stack, PULUMI_DRY_RUN="true",
+               PULUMI_ORGANIZATION="organization", PULUMI_CONFIG=json.dumps(config))
+    with tempfile.TemporaryFile(mode="a+b") as stderr:  # append: the pack writes while we read
+        proc = subprocess.Popen([python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
+                                cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=stderr)
+        try:
+            port = _read_port(proc, timeout)
+            if port is None:
+                raise TollgateError(f"the policy pack did not start (exit {proc.poll()}): "
+                                    f"{_tail(stderr) or 'no output'}", str(pack_dir),
+                                    fix="the pack's first stdout line must be its port: fix the error above")
+            with grpc.insecure_channel(f"127.0.0.1:{port}", options=[
+                    ("grpc.max_receive_message_length", MAX_MESSAGE),
+                    ("grpc.max_send_message_length", MAX_MESSAGE)]) as channel:
+                yield Pack(analyzer_pb2_grpc.AnalyzerStub(channel), project, stack, config, stderr)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _read_port(proc: subprocess.Popen, timeout: float) -> Optional[int]:
+    """The first stdout line is the port; the rest of the pack's output is passed on to stderr."""
+    lines: queue.Queue[bytes] = queue.Queue()
+
+    def pump() -> None:
+        lines.put(proc.stdout.readline())  # b"" when the pack exits first
+        for line in iter(proc.stdout.readline, b""):
+            sys.stderr.write(line.decode("utf-8", "replace"))
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        first = lines.get(timeout=timeout).strip()
+    except queue.Empty:
+        return None
+    return int(first) if first.isdigit() else None
+
+
+def _tail(stderr: Any) -> str:
+    """The end of what the pack wrote to stderr (a traceback ends with the error)."""
+    if stderr is None:
+        return ""
+    stderr.seek(0)
+    return stderr.read().decode("utf-8", "replace")[-2000:].strip()
+
+
+def _finding(diag: pb.AnalyzeDiagnostic, resource: Optional[Resource], policies: dict[str, pb.PolicyInfo],
+             urn: Optional[str] = None) -> Finding:
+    """A diagnostic's message is the policy description, a newline, then the rule's message. The rule id is
+    the policy's compliance framework reference (PolicyInfo has no id field); "" when a policy has none."""
+    info = policies.get(diag.policyName, pb.PolicyInfo())
+    return Finding(
+        rule=diag.policyName.removesuffix(UNDECIDED), id=info.framework.reference,
+        urn=urn or resource.urn, type=resource.type if resource else "pulumi:pulumi:Stack",
+        name=resource.name if resource else "", enforcement=ENFORCEMENT[diag.enforcementLevel],
+        severity=SEVERITY.get(diag.severity) or SEVERITY.get(info.severity, "medium"), source="crossguard",
+        message=diag.message.removeprefix(diag.description + "\n"))
+
+
+def _wire(value: Any) -> Any:
+    """Snapshot values as the CLI marshals them: a secret is {sig, value}; ours has no value to give."""
+    if is_secret(value):
+        return {SIG_KEY: SECRET_SIG, "value": SECRET_TEXT}
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
+
+
+def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(values)
+    return struct
+
+
+def _provider(resource: Resource) -> Optional[pb.AnalyzerProviderResource]:
+    """The SDK sends a provider's object and array inputs (defaultTags) JSON-encoded; so does the CLI."""
+    if resource.provider is None:
+        return None
+    urn = resource.provider.urn
+    qualified_type, name = urn.split("::")[2:4]
+    props = {k: json.dumps(v) if isinstance(v, (dict, list)) and not is_secret(v) else _wire(v)
+             for k, v in resource.provider.inputs.items()}
+    return pb.AnalyzerProviderResource(type=qualified_type.split("$")[-1], name=name, urn=urn,
+                                       properties=_struct(props))
+
+
+def _seconds(duration: Any) -> float:
+    """Go durations ("5m", "1h30m") of customTimeouts, in seconds as AnalyzerResourceOptions has them."""
+    return sum(float(n) * SECONDS[unit] for n, unit in DURATION.findall(str(duration or "")))
+
+
+def _options(resource: Resource) -> pb.AnalyzerResourceOptions:
+    o = resource.options
+    timeouts = o.get("customTimeouts")
+    return pb.AnalyzerResourceOptions(
+        protect=bool(o.get("protect")), ignoreChanges=o.get("ignoreChanges", []),
+        deleteBeforeReplace=bool(o.get("deleteBeforeReplace")), deleteBeforeReplaceDefined="deleteBeforeReplace" in o,
+        additionalSecretOutputs=o.get("additionalSecretOutputs", []), parent=resource.parent or "",
+        customTimeouts=pb.AnalyzerResourceOptions.CustomTimeouts(
+            **{k: _seconds(timeouts.get(k)) for k in ("create", "update", "delete")}) if timeouts else None)
+
+
+def _resource_fields(resource: Resource) -> dict[str, Any]:
+    return dict(type=resource.type, name=resource.name, urn=resource.urn, properties=_struct(_wire(resource.inputs)),
+                options=_options(resource), provider=_provider(resource))
+
+
+def _analyzer_resource(resource: Resource) -> pb.AnalyzerResource:
+    return pb.AnalyzerResource(
+        **_resource_fields(resource), parent=resource.parent or "", dependencies=resource.dependencies,
+        propertyDependencies={k: pb.AnalyzerPropertyDependencies(urns=v)
+                              for k, v in resource.property_dependencies.items()})
