@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pulumi
-from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, ReportViolation,
+from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, Severity,
                            StackValidationArgs, StackValidationPolicy)
 from pulumi_policy.deserialize import serialize_properties
@@ -34,6 +34,7 @@ RULES_DIR = REPO_ROOT / "rego"
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from tollgate import policy_config  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
 from tollgate.rego import Rule, RuleResult, RuleSet, opa_input  # noqa: E402
 
@@ -53,8 +54,8 @@ class Evaluator:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rego")
         self.rules: RuleSet = self._thread.submit(RuleSet, rules_dir).result()
 
-    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any]):
-        return self._thread.submit(self.rules.evaluate, inputs, stack).result()
+    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any], config: Optional[dict[str, Any]] = None):
+        return self._thread.submit(self.rules.evaluate, inputs, stack, config).result()
 
 
 def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
@@ -92,31 +93,41 @@ def _rule_policies(rules: Evaluator, rule: Rule) -> list[Policy]:
 
 def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: str, level: EnforcementLevel,
             reports: Callable[[RuleResult], bool]) -> Policy:
+    # The rule's settings (rego/data.json) are the policy's config schema; `--policy-pack-config` values
+    # reach validate through args.get_config(). The `-undecided` companion has no settings of its own.
+    defaults = rules.rules.config.get(rule.name, {})
+    config_schema = PolicyConfigSchema(policy_config.schema(defaults)) if defaults and name == rule.name else None
     common = dict(name=name, description=description, enforcement_level=level, display_name=title,
-                  severity=Severity(rule.severity), framework=PolicyComplianceFramework(FRAMEWORK, reference=rule.id))
+                  severity=Severity(rule.severity), framework=PolicyComplianceFramework(FRAMEWORK, reference=rule.id),
+                  config_schema=config_schema)
+
+    def data(args: Any) -> str:
+        settings = {rule.name: _ints(dict(args.get_config() or {}))} if config_schema else {}  # protobuf: 4.0
+        parsed = policy_config.parse(settings, {rule.name: defaults}, f"policy config of {name}")
+        return json.dumps(parsed.data(rules.rules.config), sort_keys=True)
+
     if rule.scope == "stack":
         def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
             inputs = [_stack_input(r) for r in args.resources]
-            for result in _evaluate(rules, json.dumps(inputs, sort_keys=True)):
+            for result in _evaluate(rules, json.dumps(inputs, sort_keys=True), data(args)):
                 if result.rule == rule and reports(result):
                     report_violation(result.message, result.urn)
         return StackValidationPolicy(validate=validate_stack, **common)
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        # args.get_config() (--policy-pack-config) is not applied yet: the rules run on rego/data.json.
         doc = opa_input(args.resource_type, args.name, args.urn, _plain(args.props), _options(args.opts),
                         _provider(args.provider))
-        for result in _evaluate(rules, json.dumps([doc], sort_keys=True)):
+        for result in _evaluate(rules, json.dumps([doc], sort_keys=True), data(args)):
             if result.rule == rule and reports(result):
                 report_violation(result.message)
     return ResourceValidationPolicy(validate=validate, **common)
 
 
 @lru_cache(maxsize=64)
-def _evaluate(rules: Evaluator, inputs_json: str) -> tuple[RuleResult, ...]:
-    """All rules over the inputs, once: a rule's policy and its companion (and the other rules' policies,
-    called for the same resource in the same Analyze call) share one evaluation."""
-    results, errors = rules.evaluate(json.loads(inputs_json), stack())
+def _evaluate(rules: Evaluator, inputs_json: str, config_json: str) -> tuple[RuleResult, ...]:
+    """All rules over the inputs, once per config: a rule's policy and its companion (and the other rules'
+    policies, called for the same resource in the same Analyze call) share one evaluation."""
+    results, errors = rules.evaluate(json.loads(inputs_json), stack(), json.loads(config_json))
     if errors:  # a broken rule fails the preview loudly, never passes quietly
         raise RuntimeError("; ".join(f"rule {rule.name} ({rule.id}) failed to evaluate: {error}"
                                      for rule, error in errors.items()))

@@ -40,8 +40,8 @@ deny_required_tags contains msg if {
 	is_string(env)
 	not is_unknown(env)
 	trim_space(env) != ""
-	not env in data.config.environments
-	msg := sprintf("%s has environment tag %q; use one of %s", [label(input), env, concat(", ", data.config.environments)])
+	not env in data.config["required-tags"].environments
+	msg := sprintf("%s has environment tag %q; use one of %s", [label(input), env, concat(", ", data.config["required-tags"].environments)])
 }
 
 warn_required_tags contains msg if {

@@ -181,3 +181,31 @@ def test_progress_line_on_a_terminal(tmp_path):
     assert proc.returncode == 0
     assert "capturing" in progress and "evaluating 7 resources" in progress
     assert json.loads(out.read_text())["summary"]["passed"] is True
+
+
+def test_policy_config_tunes_and_disables_rules(capsys, tmp_path):
+    config = tmp_path / "policy-config.dev.json"
+    config.write_text(json.dumps({"instance-size-cap": {"max_vcpu": {"dev": 1}}, "required-tags": "disabled"}))
+    code, out, _ = run(capsys, "preview", "--cwd", str(FIXTURES / "secrets"), "--stack", "dev", "--format", "json",
+                       "--policy-config", str(config))
+    assert code == 0  # the only findings were required-tags, now disabled
+    assert json.loads(out)["findings"] == []
+    code, out, _ = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--format", "json",
+                       "--policy-config", str(config))
+    capped = {f["name"] for f in json.loads(out)["findings"] if f["rule"] == "instance-size-cap"}
+    assert code == 1 and {"bastion", "workers"} <= capped
+
+
+@pytest.mark.parametrize("doc, error", [
+    ({"instance-size-cap": {"max_vcpus": {"dev": 1}}}, "`instance-size-cap` has no setting `max_vcpus`"),
+    ({"instance-size-cap": {"max_vcpu": {"dev": "big"}}},
+     "`instance-size-cap.max_vcpu.dev` must be integer (like the default 4), got \"big\""),
+    ({"no-such-rule": "advisory"}, "unknown policy `no-such-rule`"),
+    ({"required-tags": "strict"}, "`required-tags.enforcementLevel` is 'strict'"),
+])
+def test_invalid_policy_config_exits_2_naming_the_key(capsys, tmp_path, doc, error):
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--policy-config", str(config))
+    assert code == 2 and out == ""
+    assert f"{config}: {error}" in err

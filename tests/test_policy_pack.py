@@ -17,6 +17,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from conftest import captured
 from tollgate import crossguard
+from tollgate import policy_config
 from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
 from tollgate.evaluate import rego_findings, resource_input
@@ -158,12 +159,15 @@ SCENARIOS = {  # fixture -> (rule, resource, enforcement) of every finding it mu
 }
 
 
-def _judge(scenario: str, rules: RuleSet):
+def _judge(scenario: str, rules: RuleSet, policy: dict | None = None):
+    """Engine and pack over one fixture; `policy` is a --policy-pack-config document given to both."""
     snapshot = captured(scenario)
     config = load_stack(load_project(FIXTURES / scenario), "dev").config  # PULUMI_CONFIG, as the CLI sets it
+    parsed = policy_config.parse(policy or {}, {r.name: rules.config.get(r.name, {}) for r in rules.rules})
     with start_pack(PACK, snapshot.project, snapshot.stack, config) as running:
+        running.configure(policy or {})
         running.configure_stack()
-        return rego_findings(snapshot, rules), running.analyze_snapshot(snapshot)
+        return rego_findings(snapshot, rules, parsed), running.analyze_snapshot(snapshot)
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -175,6 +179,18 @@ def test_pack_and_engine_give_the_same_findings(scenario, rules):
         return f.rule, f.id, f.urn, f.type, f.name, f.enforcement, f.severity, f.message
     assert {key(f) for f in pack} == {key(f) for f in engine}
     assert {(f.rule, f.name, f.enforcement) for f in pack} == SCENARIOS[scenario]
+
+
+def test_policy_config_tunes_pack_and_engine_alike(rules):
+    """A stack's policy config (a lower vCPU cap, a rule lowered to advisory) reaches both paths the same way."""
+    policy = {"instance-size-cap": {"max_vcpu": {"dev": 1}}, "required-tags": "advisory"}
+    engine, pack = _judge("untagged", rules, policy)
+    keys = {(f.rule, f.name, f.enforcement, f.message) for f in engine}
+    assert keys == {(f.rule, f.name, f.enforcement, f.message) for f in pack}
+    assert ("instance-size-cap", "bastion", "mandatory",
+            "`bastion` (aws:ec2/instance:Instance) uses t3.micro (2 vCPU), over the dev cap of 1 vCPU; "
+            "pick a type with at most 1 vCPU or get a waiver") in keys
+    assert {f.enforcement for f in engine if f.rule == "required-tags"} == {"advisory"}
 
 
 def test_analyze_stack_agrees_with_the_engines_stack_rules(pack, rules):

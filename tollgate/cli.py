@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--snapshot-out", type=Path, help="also write the captured snapshot as JSON")
     preview.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
     preview.add_argument("--rules", type=Path, default=RULES_DIR, help="directory of Rego rules (default: bundled)")
+    preview.add_argument("--policy-config", type=Path,
+                         help="per-stack policy config (pulumi --policy-pack-config format), e.g. "
+                              "stacks/policy-config.dev.json")
     return parser
 
 
@@ -60,7 +63,7 @@ def preview(args: argparse.Namespace) -> int:
     if args.snapshot_out:
         snapshot.write(args.snapshot_out)
     progress.say(f"evaluating {len(snapshot.resources)} resources ...")
-    rules, findings = evaluate(snapshot, args.rules)
+    rules, findings = evaluate(snapshot, args.rules, args.policy_config)
     progress.done()
     report = build_report(snapshot, len(rules.rules), findings)
     text = FORMATS[args.format](report)

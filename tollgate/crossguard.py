@@ -57,11 +57,17 @@ class Pack:
         if not policy_config:
             return  # the CLI does not call Configure without config
         request = pb.ConfigureAnalyzerRequest()
-        for name, values in policy_config.items():
+        # As the CLI reads the file: "name": "level" is shorthand, "all" gives every policy its level, and
+        # a policy configured without a level keeps its own (the field's zero value would mean ADVISORY).
+        settings = {k: {"enforcementLevel": v} if isinstance(v, str) else v for k, v in policy_config.items()}
+        everyone = settings.pop("all", {})
+        own = {p.name: p.enforcementLevel for p in self.analyzer_info().policies}
+        for name in own if everyone else []:
+            settings[name] = {**everyone, **settings.get(name, {})}
+        for name, values in settings.items():
             entry = request.policyConfig[name]
             level = values.get("enforcementLevel")
-            if level:
-                entry.enforcementLevel = pb.EnforcementLevel.Value(level.upper())
+            entry.enforcementLevel = pb.EnforcementLevel.Value(level.upper()) if level else own.get(name, pb.ADVISORY)
             entry.properties.update({k: v for k, v in values.items() if k != "enforcementLevel"})
         self._call("Configure", request)
 

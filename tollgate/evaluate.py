@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .model import Finding, Resource, Snapshot
+from . import policy_config
+from .policy_config import PolicyConfig
 from .rego import RuleResult, RuleSet, opa_input
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rego"
@@ -37,24 +39,30 @@ def stack_urn(snapshot: Snapshot) -> str:
         f"urn:pulumi:{snapshot.stack}::{snapshot.project}::pulumi:pulumi:Stack::{snapshot.project}-{snapshot.stack}")
 
 
-def _finding(result: RuleResult, resource: Optional[Resource], fallback_urn: str) -> Finding:
+def _finding(result: RuleResult, resource: Optional[Resource], fallback_urn: str, level: str) -> Finding:
     rule = result.rule
     return Finding(
         rule=rule.name, id=rule.id, urn=resource.urn if resource else (result.urn or fallback_urn),
         type=resource.type if resource else "pulumi:pulumi:Stack", name=resource.name if resource else "",
-        enforcement=rule.enforcement if result.verdict == "deny" else "advisory",
+        enforcement=level if result.verdict == "deny" else "advisory",
         severity=rule.severity, message=result.message, source="rego")
 
 
-def rego_findings(snapshot: Snapshot, rules: RuleSet) -> list[Finding]:
+def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None) -> list[Finding]:
+    """Every rule over the snapshot; `policy` (a per-stack policy config) tunes and re-levels the rules."""
+    policy = policy or PolicyConfig()
     inputs = [resource_input(r) for r in snapshot.resources]
-    results, errors = rules.evaluate(inputs, {"name": snapshot.stack, "environment": snapshot.environment})
+    results, errors = rules.evaluate(inputs, {"name": snapshot.stack, "environment": snapshot.environment},
+                                     policy.data(rules.config))
     by_urn = {r.urn: r for r in snapshot.resources}
     root = stack_urn(snapshot)
     findings = []
     for result in results:
+        level = policy.level(result.rule.name, result.rule.enforcement)
+        if level == "disabled":
+            continue
         resource = snapshot.resources[result.index] if result.index is not None else by_urn.get(result.urn or "")
-        findings.append(_finding(result, resource, root))
+        findings.append(_finding(result, resource, root, level))
     for rule, error in errors.items():  # a rule that errors is a mandatory finding, never a pass
         findings.append(Finding(rule=ENGINE_ERROR, id="TG000", urn=root, type="pulumi:pulumi:Stack", name="",
                                 enforcement="mandatory", severity="critical", source="rego",
@@ -68,6 +76,13 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (order[f.enforcement], f.urn, f.rule, f.message))
 
 
-def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR) -> tuple[RuleSet, list[Finding]]:
+def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR,
+             policy_config: Optional[Path] = None) -> tuple[RuleSet, list[Finding]]:
     rules = RuleSet(rules_dir)
-    return rules, rego_findings(snapshot, rules)
+    policy = load_policy_config(policy_config, rules)
+    return rules, rego_findings(snapshot, rules, policy)
+
+
+def load_policy_config(path: Optional[Path], rules: RuleSet) -> PolicyConfig:
+    """The policy config file, checked against the settings each rule has in rego/data.json."""
+    return policy_config.load(path, {r.name: rules.config.get(r.name, {}) for r in rules.rules})

@@ -180,15 +180,20 @@ class RuleSet:
     def rule(self, name: str) -> Rule:
         return next(r for r in self.rules if r.name == name)
 
-    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any]) -> tuple[list[RuleResult], dict[Rule, str]]:
+    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
+                 config: Optional[dict[str, Any]] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
         """Evaluate all rules over resource inputs in pulumi-policy-opa shape, in one query.
 
         `stack` is `{"name", "environment"}`: the fallback when a resource has no environment tag.
+        `config` replaces data.config (the defaults merged with a policy config) for this evaluation.
         Returns the results and, for each rule that failed at run time, its error: when the one-pass
         query fails, each rule is run on its own so one broken rule cannot hide the others' verdicts.
         """
         engine = self.engine.clone()
-        engine.add_data({"stack": {k: v for k, v in stack.items() if v is not None}})
+        engine.clear_data()  # regorus merges data and refuses a changed value: start from scratch
+        engine.add_data(reference_data())
+        engine.add_data({"config": self.config if config is None else config,
+                         "stack": {k: v for k, v in stack.items() if v is not None}})
         engine.set_input({"resources": inputs})
         try:
             return self._results(engine, "results"), {}
