@@ -30,10 +30,27 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--snapshot-out", type=Path, help="also write the captured snapshot as JSON")
     preview.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
     preview.add_argument("--rules", type=Path, default=RULES_DIR, help="directory of Rego rules (default: bundled)")
+    preview.add_argument("--opa-url", help="evaluate the rules on this OPA server (e.g. http://localhost:8181) "
+                                           "instead of the embedded engine")
     preview.add_argument("--policy-config", type=Path,
                          help="per-stack policy config (pulumi --policy-pack-config format), e.g. "
                               "stacks/policy-config.dev.json")
+    rego = sub.add_parser("rego", help="work with the Rego rules").add_subparsers(dest="rego_command", required=True)
+    bundle = rego.add_parser("bundle", help="write the rules as an OPA bundle (tar.gz) an OPA fleet can serve")
+    bundle.add_argument("--out", type=Path, default=Path("tollgate-bundle.tar.gz"))
+    bundle.add_argument("--rules", type=Path, default=RULES_DIR)
+    bundle.add_argument("--revision", help="bundle revision (default: the current UTC time)")
     return parser
+
+
+def rego_bundle(args: argparse.Namespace) -> int:
+    from .opa import bundle
+    from .rego import RuleSet
+
+    rules = RuleSet(args.rules)
+    bundle(rules, args.out, args.revision)
+    sys.stdout.write(f"wrote {args.out}: {len(rules.rules)} rules\n")
+    return 0
 
 
 class _Progress:
@@ -63,7 +80,7 @@ def preview(args: argparse.Namespace) -> int:
     if args.snapshot_out:
         snapshot.write(args.snapshot_out)
     progress.say(f"evaluating {len(snapshot.resources)} resources ...")
-    rules, findings = evaluate(snapshot, args.rules, args.policy_config)
+    rules, findings = evaluate(snapshot, args.rules, args.policy_config, args.opa_url)
     progress.done()
     report = build_report(snapshot, len(rules.rules), findings)
     text = FORMATS[args.format](report)
@@ -80,7 +97,7 @@ def preview(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return preview(args)
+        return preview(args) if args.command == "preview" else rego_bundle(args)
     except TollgateError as exc:
         sys.stderr.write(f"tollgate: error: {exc}\n")
         return 2

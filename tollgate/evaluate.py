@@ -48,12 +48,16 @@ def _finding(result: RuleResult, resource: Optional[Resource], fallback_urn: str
         severity=rule.severity, message=result.message, source="rego")
 
 
-def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None) -> list[Finding]:
-    """Every rule over the snapshot; `policy` (a per-stack policy config) tunes and re-levels the rules."""
+def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None,
+                  engine: Any = None) -> list[Finding]:
+    """Every rule over the snapshot; `policy` (a per-stack policy config) tunes and re-levels the rules.
+
+    `engine` evaluates (RuleSet.evaluate's signature): the embedded engine by default, or an OPA server.
+    """
     policy = policy or PolicyConfig()
     inputs = [resource_input(r) for r in snapshot.resources]
-    results, errors = rules.evaluate(inputs, {"name": snapshot.stack, "environment": snapshot.environment},
-                                     policy.data(rules.config))
+    results, errors = (engine or rules).evaluate(inputs, {"name": snapshot.stack, "environment": snapshot.environment},
+                                                 policy.data(rules.config))
     by_urn = {r.urn: r for r in snapshot.resources}
     root = stack_urn(snapshot)
     findings = []
@@ -76,11 +80,17 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (order[f.enforcement], f.urn, f.rule, f.message))
 
 
-def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR,
-             policy_config: Optional[Path] = None) -> tuple[RuleSet, list[Finding]]:
+def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR, policy_config: Optional[Path] = None,
+             opa_url: Optional[str] = None) -> tuple[RuleSet, list[Finding]]:
     rules = RuleSet(rules_dir)
     policy = load_policy_config(policy_config, rules)
-    return rules, rego_findings(snapshot, rules, policy)
+    engine = None
+    if opa_url:
+        from .opa import OpaServer  # only OPA server mode needs the HTTP client
+
+        engine = OpaServer(opa_url, rules)
+        engine.load()
+    return rules, rego_findings(snapshot, rules, policy, engine)
 
 
 def load_policy_config(path: Optional[Path], rules: RuleSet) -> PolicyConfig:

@@ -98,9 +98,14 @@ def _load_rule(path: Path, text: str) -> Rule:
     )
 
 
-def _driver(rules: list[Rule]) -> str:
+def driver_module(rules: list[Rule]) -> str:
     """One query that evaluates every head over every resource (one engine, one pass), plus one
-    query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others."""
+    query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others.
+
+    Input: {"resources": [...], "stack": {name, environment}, "config": data.config to use}. The
+    stack and the config travel in the input, not as data, so one engine (or one OPA server) serves
+    every stack and every policy config at once; the rules still read them as data.stack / data.config.
+    """
     lines = ["package tollgate_driver", "import rego.v1", ""]
     for rule in rules:
         part = "rule_" + rule.name.replace("-", "_")
@@ -108,11 +113,15 @@ def _driver(rules: list[Rule]) -> str:
         for head in rule.heads:
             if rule.scope == "resource":
                 lines += [f'{part} contains [i, "{head}", msg] if {{',
+                          "\tstack := input.stack",
+                          "\tconfig := input.config",
                           "\tsome i, r in input.resources",
-                          f"\tsome msg in data.{PACKAGE}.{head} with input as r", "}"]
+                          f"\tsome msg in data.{PACKAGE}.{head} with input as r with data.stack as stack"
+                          " with data.config as config", "}"]
             else:
                 lines += [f'{part} contains [-1, "{head}", v] if {{',
-                          f"\tsome v in data.{PACKAGE}.{head}", "}"]
+                          f"\tsome v in data.{PACKAGE}.{head} with data.stack as input.stack"
+                          " with data.config as input.config", "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -159,13 +168,13 @@ class RuleSet:
                     self.rules.append(_load_rule(path, text))
                 if with_tests or not path.name.endswith("_test.rego"):
                     self.engine.add_policy(path.name, text)
-            self.engine.add_policy("tollgate_driver.rego", _driver(self.rules))
+            self.engine.add_policy("tollgate_driver.rego", driver_module(self.rules))
         except RuntimeError as exc:
             raise _compile_error(exc, self.files) from exc
         self.defaults = self._defaults()
         self.config = config if config is not None else self.defaults["config"]
         self.engine.add_data(reference_data())
-        self.engine.add_data({"config": self.config})
+        self.engine.add_data({"config": self.config})  # the defaults; evaluate() passes the config in force
         self.by_head = {head: rule for rule in self.rules for head in rule.heads}
 
     def _defaults(self) -> dict[str, Any]:
@@ -190,11 +199,7 @@ class RuleSet:
         query fails, each rule is run on its own so one broken rule cannot hide the others' verdicts.
         """
         engine = self.engine.clone()
-        engine.clear_data()  # regorus merges data and refuses a changed value: start from scratch
-        engine.add_data(reference_data())
-        engine.add_data({"config": self.config if config is None else config,
-                         "stack": {k: v for k, v in stack.items() if v is not None}})
-        engine.set_input({"resources": inputs})
+        engine.set_input(self.driver_input(inputs, stack, config))
         try:
             return self._results(engine, "results"), {}
         except RuntimeError:
@@ -206,18 +211,33 @@ class RuleSet:
                     errors[rule] = engine_message(exc)
             return results, errors
 
+    def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
+                     config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        return {"resources": inputs, "stack": {k: v for k, v in stack.items() if v is not None},
+                "config": self.config if config is None else config}
+
     def _results(self, engine: regorus.Engine, query: str) -> list[RuleResult]:
         raw = json.loads(engine.eval_query_as_json(f"data.{PACKAGE}_driver.{query}"))
+        return [r for expression in raw.get("result", []) for r in self.results(expression["expressions"][0]["value"])]
+
+    def results(self, rows: list[list[Any]]) -> list[RuleResult]:
+        """The driver's rows [index, head, value] as RuleResults, whichever engine produced them."""
         results = []
-        for expression in raw.get("result", []):
-            for index, head, value in expression["expressions"][0]["value"]:
-                rule = self.by_head[head]
-                verdict = "warn" if "warn" in head else "deny"
-                if rule.scope == "stack":  # stack rules say which resource: {"urn", "msg"} (Gatekeeper's msg)
-                    results.append(RuleResult(rule, verdict, str(value.get("msg")), urn=value.get("urn")))
-                else:
-                    results.append(RuleResult(rule, verdict, str(value), index=index))
+        for index, head, value in rows:
+            rule = self.by_head[head]
+            verdict = "warn" if "warn" in head else "deny"
+            if rule.scope == "stack":  # stack rules say which resource: {"urn", "msg"} (Gatekeeper's msg)
+                results.append(RuleResult(rule, verdict, str(value.get("msg")), urn=value.get("urn")))
+            else:
+                results.append(RuleResult(rule, verdict, str(value), index=index))
         return results
+
+    def modules(self) -> dict[str, str]:
+        """Every policy module the engine runs (rules, helpers, driver) by file name."""
+        found = {p.name: p.read_text(encoding="utf-8") for p in sorted(self.dir.glob("*.rego"))
+                 if not p.name.endswith("_test.rego")}
+        found["tollgate_driver.rego"] = driver_module(self.rules)
+        return found
 
 
 def _redact_secrets(value: Any) -> Any:
