@@ -3,7 +3,7 @@
 Every rule file (`rego/<stem>.rego` with a deny_/warn_/stack_deny_/stack_warn_ head) must have:
 - METADATA with title, description, custom.id (TG + 3 digits, unique), custom.severity
   (low|medium|high|critical) and custom.enforcement (mandatory|advisory|remediate);
-- head names of lowercase letters and underscores (pulumi-policy-opa ignores other names), one rule
+- head names of lowercase letters, digits and underscores (pulumi-policy-opa ignores other names), one rule
   per file, named like the file (required_tags.rego -> deny_required_tags -> rule required-tags);
 - `<stem>_test.rego` beside it whose tests are named `test_<stem>_<kind>_<case>`, kind one of
   allow / deny / warn, with at least one allow case and one case per kind of head the rule has
@@ -28,7 +28,7 @@ RULES_DIR = ROOT / "rego"
 
 # Loose on purpose: finds misnamed heads (deny_Foo, warn_size2) that the loader's stricter pattern skips.
 HEAD_LIKE = re.compile(r"^((?:stack_)?(?:deny|warn)_[^\s(\[{:=]*)", re.M)
-HEAD_NAME = re.compile(r"^(?:stack_)?(?:deny|warn)_[a-z_]+$")
+HEAD_NAME = re.compile(r"^(?:stack_)?(?:deny|warn)_[a-z0-9_]+$")
 TEST_RULE = re.compile(r"^test_[a-zA-Z0-9_]+", re.M)
 RULE_ID = re.compile(r"^TG\d{3}$")
 SEVERITIES = {"low", "medium", "high", "critical"}
@@ -56,7 +56,7 @@ def catalog_problems(rules_dir: Path) -> list[str]:
 
 def _head_problems(path: Path, heads: list[str]) -> list[str]:
     return [f"{path.name}: rule head `{head}` must be deny_/warn_/stack_deny_/stack_warn_ followed by lowercase "
-            "letters and underscores (pulumi-policy-opa ignores other names)"
+            "letters, digits and underscores (pulumi-policy-opa ignores other names)"
             for head in heads if not HEAD_NAME.match(head)]
 
 
@@ -116,8 +116,8 @@ def _metadata_problems(rules_dir: Path) -> list[str]:
             problems.append(f"{file}: enforcement {rule.enforcement!r} must be one of {', '.join(sorted(ENFORCEMENTS))}")
         if Path(rule.file).stem.replace("_", "-") != rule.name:
             problems.append(f"{file}: defines rule {rule.name}; name the file {rule.name.replace('-', '_')}.rego")
-        problems += [f"{file}: head {head!r} must match ^[a-z_]+$" for head in rule.heads
-                     if not re.fullmatch(r"[a-z_]+", head)]
+        problems += [f"{file}: head {head!r} must match ^[a-z0-9_]+$" for head in rule.heads
+                     if not re.fullmatch(r"[a-z0-9_]+", head)]
     problems += [f"id {rule_id} is used by {', '.join(files)}; IDs are never shared or reused"
                  for rule_id, files in by_id.items() if len(files) > 1]
     problems += [f"rule name {name} is used by {', '.join(files)}" for name, files in by_name.items() if len(files) > 1]
@@ -236,10 +236,10 @@ def test_warn_head_needs_a_warn_case(rules_dir: Path):
 
 def test_misnamed_head(rules_dir: Path):
     path = rules_dir / "big_disk.rego"
-    path.write_text(path.read_text() + '\ndeny_big_disk2 contains "x" if input.x\n')
+    path.write_text(path.read_text() + '\ndeny_bigDisk contains "x" if input.x\n')
     assert catalog_problems(rules_dir) == [
-        "big_disk.rego: rule head `deny_big_disk2` must be deny_/warn_/stack_deny_/stack_warn_ followed by "
-        "lowercase letters and underscores (pulumi-policy-opa ignores other names)"]
+        "big_disk.rego: rule head `deny_bigDisk` must be deny_/warn_/stack_deny_/stack_warn_ followed by "
+        "lowercase letters, digits and underscores (pulumi-policy-opa ignores other names)"]
 
 
 def test_file_not_named_after_its_rule(rules_dir: Path):

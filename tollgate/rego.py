@@ -25,8 +25,8 @@ from .errors import TollgateError
 
 PACKAGE = "tollgate"
 DATA_DIR = Path(__file__).resolve().parent / "data"
-# Rule heads pulumi-policy-opa would also see: letters and underscores only.
-HEAD = re.compile(r"^(deny|warn|stack_deny|stack_warn)_([a-z_]+)\s+contains\b", re.M)
+# Rule heads pulumi-policy-opa would also see: ^(deny|warn)(_[a-zA-Z0-9]+)*$, kept lower case here.
+HEAD = re.compile(r"^(deny|warn|stack_deny|stack_warn)_([a-z0-9_]+)\s+contains\b", re.M)
 METADATA = re.compile(r"^# METADATA\n((?:#.*\n)+)", re.M)
 SECRET_TEXT = "[secret]"
 ERROR_POS = re.compile(r"(?P<file>[^\s:]+\.rego):(?P<line>\d+)")

@@ -1,0 +1,241 @@
+package tollgate
+
+import rego.v1
+
+# Stack rule: a bucket and its lifecycle are separate resources. A configuration names its bucket by
+# `bucket`, which is unknown at preview when it comes from the bucket resource, so configurations are
+# related to buckets by key: the bucket's URN (from propertyDependencies.bucket) or "name:<bucket name>"
+# when the configuration's `bucket` is a literal. Key sets keep the rule linear in the stack's size.
+
+bucket_lifecycle_bucket_types := {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}
+
+bucket_lifecycle_config_types := {
+	"aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+}
+
+bucket_lifecycle_tiering_type := "aws:s3/bucketIntelligentTieringConfiguration:BucketIntelligentTieringConfiguration"
+
+bucket_lifecycle_buckets := [r | some r in input.resources; r.__type in bucket_lifecycle_bucket_types]
+
+bucket_lifecycle_configs := [r |
+	some r in input.resources
+	r.__type in (bucket_lifecycle_config_types | {bucket_lifecycle_tiering_type})
+]
+
+bucket_lifecycle_known(x) if {
+	is_string(x)
+	x != ""
+	not is_unknown(x)
+}
+
+bucket_lifecycle_bucket_keys(b) := {b.__urn} | {sprintf("name:%s", [n]) |
+	n := object.get(b.properties, "bucket", null)
+	bucket_lifecycle_known(n)
+}
+
+bucket_lifecycle_config_keys(c) := {u | some u in object.get(c, ["propertyDependencies", "bucket"], [])} | {sprintf("name:%s", [n]) |
+	n := object.get(c.properties, "bucket", null)
+	bucket_lifecycle_known(n)
+}
+
+# --- what one lifecycle rule does (BucketLifecycleConfiguration rules[] and the legacy inline lifecycleRules[]) ---
+
+bucket_lifecycle_list(rule, key) := l if {
+	l := object.get(rule, key, [])
+	is_array(l)
+} else := []
+
+bucket_lifecycle_enabled(rule) if rule.status == "Enabled"
+
+bucket_lifecycle_enabled(rule) if rule.enabled == true
+
+# Transitions or expires current objects (noncurrent-version actions alone leave every object in place).
+bucket_lifecycle_tiers(rule) if count(bucket_lifecycle_list(rule, "transitions")) > 0
+
+bucket_lifecycle_tiers(rule) if {
+	is_object(rule.expiration)
+	some when in ["days", "date"]
+	object.get(rule.expiration, when, null) != null
+}
+
+bucket_lifecycle_aborts(rule) if {
+	is_object(rule.abortIncompleteMultipartUpload)
+	object.get(rule.abortIncompleteMultipartUpload, "daysAfterInitiation", null) != null
+}
+
+bucket_lifecycle_aborts(rule) if object.get(rule, "abortIncompleteMultipartUploadDays", null) != null
+
+bucket_lifecycle_rule_unknown(rule) if {
+	some key in ["status", "enabled", "transitions", "expiration", "abortIncompleteMultipartUpload"]
+	is_unknown(object.get(rule, key, null))
+}
+
+bucket_lifecycle_rules_key(r) := "rules" if {
+	r.__type in bucket_lifecycle_config_types
+} else := "lifecycleRules"
+
+# A rule that is itself unknown is no object: bucket_lifecycle_unknown sees it, the checks skip it.
+bucket_lifecycle_rules(r) := [rule |
+	some rule in bucket_lifecycle_list(r.properties, bucket_lifecycle_rules_key(r))
+	is_object(rule)
+]
+
+bucket_lifecycle_tiering(r) if {
+	some rule in bucket_lifecycle_rules(r)
+	bucket_lifecycle_enabled(rule)
+	bucket_lifecycle_tiers(rule)
+}
+
+# Intelligent-Tiering is on unless its status says Disabled.
+bucket_lifecycle_tiering(r) if {
+	r.__type == bucket_lifecycle_tiering_type
+	object.get(r.properties, "status", "Enabled") == "Enabled"
+}
+
+bucket_lifecycle_abort(r) if {
+	some rule in bucket_lifecycle_rules(r)
+	bucket_lifecycle_enabled(rule)
+	bucket_lifecycle_aborts(rule)
+}
+
+bucket_lifecycle_unknown(r) if is_unknown(object.get(r.properties, bucket_lifecycle_rules_key(r), null))
+
+bucket_lifecycle_unknown(r) if {
+	some rule in bucket_lifecycle_list(r.properties, bucket_lifecycle_rules_key(r))
+	is_unknown(rule)
+}
+
+bucket_lifecycle_unknown(r) if {
+	r.__type == bucket_lifecycle_tiering_type
+	is_unknown(object.get(r.properties, "status", null))
+}
+
+bucket_lifecycle_unknown(r) if {
+	some rule in bucket_lifecycle_rules(r)
+	bucket_lifecycle_rule_unknown(rule)
+}
+
+# --- what each bucket has: keys of buckets covered by some configuration ---
+
+bucket_lifecycle_any_keys := {k | some c in bucket_lifecycle_configs; some k in bucket_lifecycle_config_keys(c)}
+
+bucket_lifecycle_tiering_keys := {k |
+	some c in bucket_lifecycle_configs
+	bucket_lifecycle_tiering(c)
+	some k in bucket_lifecycle_config_keys(c)
+}
+
+bucket_lifecycle_abort_keys := {k |
+	some c in bucket_lifecycle_configs
+	bucket_lifecycle_abort(c)
+	some k in bucket_lifecycle_config_keys(c)
+}
+
+bucket_lifecycle_unknown_keys := {k |
+	some c in bucket_lifecycle_configs
+	bucket_lifecycle_unknown(c)
+	some k in bucket_lifecycle_config_keys(c)
+}
+
+bucket_lifecycle_urns := {b.__urn | some b in bucket_lifecycle_buckets}
+
+# A configuration whose bucket is unknown and depends on no bucket of the stack may be any bucket's.
+bucket_lifecycle_orphans := sort([label(c) |
+	some c in bucket_lifecycle_configs
+	is_unknown(object.get(c.properties, "bucket", null))
+	count(bucket_lifecycle_config_keys(c) & bucket_lifecycle_urns) == 0
+])
+
+# --- the URNs of the buckets that have each thing: computed once, so each head is one pass ---
+
+bucket_lifecycle_key_pairs := [[b.__urn, k] | some b in bucket_lifecycle_buckets; some k in bucket_lifecycle_bucket_keys(b)]
+
+bucket_lifecycle_urns_with(keys) := {u | some [u, k] in bucket_lifecycle_key_pairs; keys[k]}
+
+# Buckets with the legacy inline lifecycleRules (few, usually none: only they need the inline checks).
+bucket_lifecycle_inline := [b | some b in bucket_lifecycle_buckets; b.properties.lifecycleRules != null]
+
+bucket_lifecycle_inline_urns := {b.__urn | some b in bucket_lifecycle_inline; b.properties.lifecycleRules != []}
+
+bucket_lifecycle_any_urns := bucket_lifecycle_urns_with(bucket_lifecycle_any_keys) | bucket_lifecycle_inline_urns
+
+bucket_lifecycle_tiering_urns := bucket_lifecycle_urns_with(bucket_lifecycle_tiering_keys) | {b.__urn |
+	some b in bucket_lifecycle_inline
+	bucket_lifecycle_tiering(b)
+}
+
+bucket_lifecycle_abort_urns := bucket_lifecycle_urns_with(bucket_lifecycle_abort_keys) | {b.__urn |
+	some b in bucket_lifecycle_inline
+	bucket_lifecycle_abort(b)
+}
+
+bucket_lifecycle_complete_urns := bucket_lifecycle_tiering_urns & bucket_lifecycle_abort_urns
+
+bucket_lifecycle_unknown_config_urns := bucket_lifecycle_urns_with(bucket_lifecycle_unknown_keys)
+
+bucket_lifecycle_unknown_inline_urns := {b.__urn | some b in bucket_lifecycle_inline; bucket_lifecycle_unknown(b)}
+
+# With an orphan configuration around, no bucket's verdict is certain.
+bucket_lifecycle_undecided_urns := bucket_lifecycle_urns if {
+	count(bucket_lifecycle_orphans) > 0
+} else := bucket_lifecycle_unknown_config_urns | bucket_lifecycle_unknown_inline_urns
+
+bucket_lifecycle_finding(b, text) := {"urn": b.__urn, "msg": sprintf("%s %s", [label(b), text])}
+
+bucket_lifecycle_undecided_finding(b, what) := {"urn": b.__urn, "msg": sprintf("%s: cannot decide the bucket lifecycle at preview, %s", [label(b), what])}
+
+# METADATA
+# title: Bucket lifecycle
+# description: >-
+#   An S3 bucket needs an enabled lifecycle rule that transitions or expires objects (or an
+#   Intelligent-Tiering configuration), and an enabled rule that aborts incomplete multipart uploads.
+#   Lifecycle configurations count for the bucket they depend on or name; the legacy inline
+#   lifecycleRules count too.
+# custom:
+#   id: TG008
+#   severity: medium
+#   enforcement: mandatory
+stack_deny_bucket_lifecycle contains finding if {
+	some b in bucket_lifecycle_buckets
+	not bucket_lifecycle_any_urns[b.__urn]
+	not bucket_lifecycle_undecided_urns[b.__urn]
+	finding := bucket_lifecycle_finding(b, "has no lifecycle rule; use components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads")
+}
+
+stack_deny_bucket_lifecycle contains finding if {
+	some b in bucket_lifecycle_buckets
+	bucket_lifecycle_any_urns[b.__urn]
+	not bucket_lifecycle_tiering_urns[b.__urn]
+	not bucket_lifecycle_undecided_urns[b.__urn]
+	finding := bucket_lifecycle_finding(b, "has no enabled lifecycle rule that transitions or expires objects; use components.TieredBucket or add a transition to STANDARD_IA (or an expiration)")
+}
+
+stack_deny_bucket_lifecycle contains finding if {
+	some b in bucket_lifecycle_buckets
+	bucket_lifecycle_any_urns[b.__urn]
+	not bucket_lifecycle_abort_urns[b.__urn]
+	not bucket_lifecycle_undecided_urns[b.__urn]
+	finding := bucket_lifecycle_finding(b, "has no enabled lifecycle rule that aborts incomplete multipart uploads, whose parts are billed until deleted; add abortIncompleteMultipartUpload (e.g. 7 days) or use components.TieredBucket")
+}
+
+stack_warn_bucket_lifecycle contains finding if {
+	some b in bucket_lifecycle_buckets
+	bucket_lifecycle_unknown_config_urns[b.__urn]
+	not bucket_lifecycle_complete_urns[b.__urn]
+	finding := bucket_lifecycle_undecided_finding(b, "a lifecycle configuration of it has rules (or a status) unknown until apply; build them from known values")
+}
+
+stack_warn_bucket_lifecycle contains finding if {
+	some b in bucket_lifecycle_buckets
+	bucket_lifecycle_unknown_inline_urns[b.__urn]
+	not bucket_lifecycle_complete_urns[b.__urn]
+	finding := bucket_lifecycle_undecided_finding(b, "its lifecycleRules are unknown until apply; build them from known values")
+}
+
+stack_warn_bucket_lifecycle contains finding if {
+	count(bucket_lifecycle_orphans) > 0
+	some b in bucket_lifecycle_buckets
+	not bucket_lifecycle_complete_urns[b.__urn]
+	finding := bucket_lifecycle_undecided_finding(b, sprintf("the bucket of %s is unknown until apply and may be this one; pass the bucket resource's id (or a literal name) as its bucket", [concat(", ", bucket_lifecycle_orphans)]))
+}

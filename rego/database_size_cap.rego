@@ -1,0 +1,98 @@
+package tollgate
+
+import rego.v1
+
+# Where each database type keeps its class, and the prefix a class of that service starts with.
+database_size_cap_fields := {
+	"aws:rds/instance:Instance": {"property": "instanceClass", "prefix": "db"},
+	"aws:rds/clusterInstance:ClusterInstance": {"property": "instanceClass", "prefix": "db"},
+	"aws:rds/cluster:Cluster": {"property": "dbClusterInstanceClass", "prefix": "db"}, # Multi-AZ DB clusters
+	"aws:elasticache/cluster:Cluster": {"property": "nodeType", "prefix": "cache"},
+	"aws:elasticache/replicationGroup:ReplicationGroup": {"property": "nodeType", "prefix": "cache"},
+}
+
+# A size name as a number that orders sizes: AWS's normalization factors times 4 (nano 1, micro 2,
+# small 4, medium 8, large 16, xlarge 32, Nxlarge 32*N), so 2xlarge < 4xlarge < 12xlarge < 24xlarge
+# whatever N appears. Undefined for anything else (metal, a typo): such a class is reported.
+database_size_units(size) := {"nano": 1, "micro": 2, "small": 4, "medium": 8, "large": 16, "xlarge": 32}[size]
+
+database_size_units(size) := 32 * to_number(trim_suffix(size, "xlarge")) if {
+	is_string(size)
+	regex.match(`^[1-9][0-9]*xlarge$`, size)
+}
+
+# The size of a class named <prefix>.<family>.<size>[.<variant>] (db.r5.2xlarge, cache.t4g.micro,
+# db.r5.4xlarge.tpc2.mem2x); undefined when the class does not read that way.
+database_size_cap_size(class, prefix) := size if {
+	is_string(class)
+	parts := split(lower(class), ".")
+	count(parts) >= 3
+	parts[0] == prefix
+	parts[1] != ""
+	size := parts[2]
+	database_size_units(size)
+}
+
+# The cap of an environment; one the config does not list gets the smallest cap.
+database_size_cap_limit(env) := data.config["database-size-cap"].max_size[env]
+
+database_size_cap_limit(env) := sort([[database_size_units(c), c] |
+	some c in data.config["database-size-cap"].max_size
+	database_size_units(c)
+])[0][1] if not data.config["database-size-cap"].max_size[env]
+
+# Checked as "not within" so a cap that is not a size name fails closed (reports) rather than passing.
+database_size_cap_within(size, cap) if database_size_units(size) <= database_size_units(cap)
+
+# The resource's class, when it sets one: an ElastiCache cluster in a replication group inherits it.
+database_size_cap_class(r) := [f.property, class] if {
+	f := database_size_cap_fields[r.__type]
+	class := r.properties[f.property]
+}
+
+# Aurora Serverless v2: sized in ACUs by the cluster's serverlessv2ScalingConfiguration, not by class.
+database_size_cap_serverless(class) if {
+	is_string(class)
+	lower(class) == "db.serverless"
+}
+
+# METADATA
+# title: Database size cap
+# description: >-
+#   RDS instance classes (instances, Aurora cluster instances, Multi-AZ DB clusters) and ElastiCache
+#   node types must be within the environment's size cap (dev *.medium, staging *.xlarge,
+#   prod *.4xlarge). A class whose size cannot be read is reported, never passed.
+# custom:
+#   id: TG004
+#   severity: high
+#   enforcement: mandatory
+deny_database_size_cap contains msg if {
+	[property, class] := database_size_cap_class(input)
+	is_string(class)
+	size := database_size_cap_size(class, database_size_cap_fields[input.__type].prefix)
+	env := environment(input)
+	cap := database_size_cap_limit(env)
+	not database_size_cap_within(size, cap)
+	msg := sprintf("%s uses %s %s, over the %s cap of *.%s; pick a class of size %s or smaller or get a waiver", [label(input), property, class, env, cap, cap])
+}
+
+deny_database_size_cap contains msg if {
+	[property, class] := database_size_cap_class(input)
+	not is_unknown(class)
+	not database_size_cap_serverless(class)
+	prefix := database_size_cap_fields[input.__type].prefix
+	not database_size_cap_size(class, prefix)
+	msg := sprintf("%s uses %s %v, whose size Tollgate cannot read, so it cannot be checked; use a class named %s.<family>.<size> (e.g. %s.t4g.medium)", [label(input), property, class, prefix, prefix])
+}
+
+warn_database_size_cap contains msg if {
+	[property, class] := database_size_cap_class(input)
+	is_unknown(class)
+	msg := sprintf("%s: cannot decide the database size cap at preview, %s is unknown until apply", [label(input), property])
+}
+
+warn_database_size_cap contains msg if {
+	[property, class] := database_size_cap_class(input)
+	database_size_cap_serverless(class)
+	msg := sprintf("%s: cannot decide the database size cap, %s %s is sized in ACUs, not by class; cap serverlessv2ScalingConfiguration.maxCapacity on the cluster", [label(input), property, class])
+}

@@ -1,0 +1,61 @@
+package tollgate
+
+import rego.v1
+
+# The same places instance types live as for instance-size-cap: requested_types(r) and
+# instance_type_lists come from rego/instance_size_cap.rego (one package).
+
+gpu_approval_config := data.config["gpu-approval"]
+
+# Every known GPU type a resource asks for. A type the engine does not know is instance-size-cap's
+# finding (it blocks the resource), so it is not reported twice here.
+gpu_approval_gpu_types(r) := {t |
+	some t in requested_types(r)
+	not is_unknown(t)
+	data.instance_types[t].gpus > 0
+}
+
+# "p3.8xlarge class or larger": enough GPUs or enough vCPUs, whichever comes first.
+gpu_approval_large(spec) if spec.gpus >= gpu_approval_config.large_gpus
+
+gpu_approval_large(spec) if spec.vcpu >= gpu_approval_config.large_vcpu
+
+# Environments where small GPU types need no approval; anywhere else (dev, or an environment the
+# config does not list) every GPU type is reported, the strictest reading.
+gpu_approval_allowed(r) if environment(r) in gpu_approval_config.gpu_environments
+
+# METADATA
+# title: GPU approval
+# description: >-
+#   No GPU instance type in dev; in other environments a GPU type of p3.8xlarge class or larger
+#   (at least 4 GPUs or 32 vCPU) needs an approval (a waiver).
+# custom:
+#   id: TG003
+#   severity: high
+#   enforcement: mandatory
+deny_gpu_approval contains msg if {
+	not gpu_approval_allowed(input)
+	some t in gpu_approval_gpu_types(input)
+	msg := sprintf("%s uses GPU type %s (%d GPU) in %s, where GPU types are not allowed; use a CPU instance type, or run GPU work in %s", [label(input), t, data.instance_types[t].gpus, environment(input), concat(" or ", gpu_approval_config.gpu_environments)])
+}
+
+deny_gpu_approval contains msg if {
+	gpu_approval_allowed(input)
+	some t in gpu_approval_gpu_types(input)
+	spec := data.instance_types[t]
+	gpu_approval_large(spec)
+	msg := sprintf("%s uses GPU type %s (%d GPU, %d vCPU) in %s, a large GPU type (%d+ GPUs or %d+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)", [label(input), t, spec.gpus, spec.vcpu, environment(input), gpu_approval_config.large_gpus, gpu_approval_config.large_vcpu])
+}
+
+warn_gpu_approval contains msg if {
+	some t in requested_types(input)
+	is_unknown(t)
+	msg := sprintf("%s: cannot decide GPU approval at preview, an instance type is unknown until apply", [label(input)])
+}
+
+warn_gpu_approval contains msg if {
+	path := instance_type_lists[input.__type]
+	some n in numbers.range(1, count(path))
+	is_unknown(object.get(input.properties, array.slice(path, 0, n), null))
+	msg := sprintf("%s: cannot decide GPU approval at preview, %s is unknown until apply", [label(input), concat(".", array.slice(path, 0, n))])
+}

@@ -1,0 +1,199 @@
+# Tests for gpu-approval (TG003). Naming and kinds as in instance_size_cap_test.rego.
+# Helpers are prefixed tg003_: all rule and test files share package tollgate.
+# Defaults (rego/data.json): GPU types allowed without approval in staging and prod only; "large"
+# = 4+ GPUs or 32+ vCPU. Specs from the price table: g4dn.xlarge 1 GPU/4 vCPU, g4dn.8xlarge
+# 1 GPU/32 vCPU, g4dn.4xlarge 1 GPU/16 vCPU, g5.12xlarge 4 GPU/48 vCPU, p3.8xlarge 4 GPU/32 vCPU.
+package tollgate
+
+import rego.v1
+
+tg003_unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+tg003_resource(type, name, properties) := {
+	"__type": type,
+	"__name": name,
+	"__urn": sprintf("urn:pulumi:dev::atlas::%s::%s", [type, name]),
+	"properties": properties,
+	"options": {},
+	"provider": {},
+}
+
+tg003_instance(type) := tg003_resource("aws:ec2/instance:Instance", "train", {"ami": "ami-123", "instanceType": type})
+
+tg003_node_group(types) := tg003_resource("aws:eks/nodeGroup:NodeGroup", "gpu", {"clusterName": "ml", "instanceTypes": types})
+
+tg003_batch(types) := tg003_resource(
+	"aws:batch/computeEnvironment:ComputeEnvironment", "jobs",
+	{"type": "MANAGED", "computeResources": {"type": "SPOT", "maxVcpus": 64, "instanceTypes": types}},
+)
+
+tg003_asg(overrides) := tg003_resource(
+	"aws:autoscaling/group:Group", "asg",
+	{"maxSize": 3, "minSize": 0, "mixedInstancesPolicy": {"launchTemplate": {
+		"launchTemplateSpecification": {"launchTemplateId": "lt-123"},
+		"overrides": overrides,
+	}}},
+)
+
+tg003_train := "`train` (aws:ec2/instance:Instance)"
+
+tg003_gpu := "`gpu` (aws:eks/nodeGroup:NodeGroup)"
+
+tg003_in_dev(label, type, gpus, env) := sprintf("%s uses GPU type %s (%d GPU) in %s, where GPU types are not allowed; use a CPU instance type, or run GPU work in staging or prod", [label, type, gpus, env])
+
+tg003_large(label, type, gpus, vcpu, env) := sprintf("%s uses GPU type %s (%d GPU, %d vCPU) in %s, a large GPU type (4+ GPUs or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)", [label, type, gpus, vcpu, env])
+
+# --- allow ---
+
+test_gpu_approval_allow_cpu_type_in_dev if {
+	count(deny_gpu_approval) == 0 with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
+	count(warn_gpu_approval) == 0 with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_allow_small_gpu_in_staging if {
+	count(deny_gpu_approval) == 0 with input as tg003_node_group(["g4dn.xlarge", "g5.xlarge"]) with data.stack as {"name": "staging"}
+}
+
+test_gpu_approval_allow_small_gpu_in_prod if {
+	# 1 GPU and 16 vCPU: below both thresholds.
+	count(deny_gpu_approval) == 0 with input as tg003_instance("g4dn.4xlarge") with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_allow_large_cpu_type_in_prod if {
+	# Large, but no GPU: instance-size-cap's business, not this rule's.
+	count(deny_gpu_approval) == 0 with input as tg003_instance("m5.24xlarge") with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_allow_unlisted_type_left_to_instance_size_cap if {
+	count(deny_gpu_approval) == 0 with input as tg003_instance("z9.huge") with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_allow_node_group_default_instance_types if {
+	ng := tg003_resource("aws:eks/nodeGroup:NodeGroup", "gpu", {"clusterName": "ml"})
+	count(deny_gpu_approval) == 0 with input as ng with data.stack as {"name": "dev"}
+	count(warn_gpu_approval) == 0 with input as ng with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_allow_staging_tag_in_dev_stack if {
+	instance := tg003_resource("aws:ec2/instance:Instance", "train", {"instanceType": "g5.xlarge", "tags": {"environment": "staging"}})
+	count(deny_gpu_approval) == 0 with input as instance with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_allow_other_resource_types if {
+	db := tg003_resource("aws:rds/instance:Instance", "db", {"instanceClass": "db.p3.8xlarge", "instanceType": "p3.8xlarge"})
+	count(deny_gpu_approval) == 0 with input as db with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_allow_configured_dev_gpus if {
+	config := object.union(data.config, {"gpu-approval": {"gpu_environments": ["dev", "staging", "prod"], "large_gpus": 4, "large_vcpu": 32}})
+	count(deny_gpu_approval) == 0 with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"} with data.config as config
+}
+
+# Made-up specs to test each threshold on its own (no listed type has 4 GPUs under 32 vCPU).
+tg003_types := object.union(data.instance_types, {
+	"gx.just-under": {"vcpu": 31, "gpus": 3, "memory_gib": 64},
+	"gx.four-gpus": {"vcpu": 16, "gpus": 4, "memory_gib": 64},
+})
+
+test_gpu_approval_allow_just_under_both_thresholds if {
+	count(deny_gpu_approval) == 0 with input as tg003_instance("gx.just-under") with data.stack as {"name": "prod"}
+		with data.instance_types as tg003_types
+}
+
+# --- deny ---
+
+test_gpu_approval_deny_large_by_gpus_alone if {
+	deny_gpu_approval == {tg003_large(tg003_train, "gx.four-gpus", 4, 16, "staging")} with input as tg003_instance("gx.four-gpus")
+		with data.stack as {"name": "staging"} with data.instance_types as tg003_types
+}
+
+test_gpu_approval_deny_any_gpu_in_dev if {
+	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses GPU type g4dn.xlarge (1 GPU) in dev, where GPU types are not allowed; use a CPU instance type, or run GPU work in staging or prod"} with input as tg003_instance("g4dn.xlarge")
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_large_gpu_in_dev_once if {
+	# Dev forbids every GPU type: one finding, not a second "needs an approval" one.
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "p3.8xlarge", 4, "dev")} with input as tg003_instance("p3.8xlarge")
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_unlisted_environment_treated_like_dev if {
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "g5.xlarge", 1, "feature-x")} with input as tg003_instance("g5.xlarge")
+		with data.stack as {"name": "feature-x"}
+}
+
+test_gpu_approval_deny_p3_8xlarge_in_staging if {
+	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses GPU type p3.8xlarge (4 GPU, 32 vCPU) in staging, a large GPU type (4+ GPUs or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)"} with input as tg003_instance("p3.8xlarge")
+		with data.stack as {"name": "staging"}
+}
+
+test_gpu_approval_deny_large_by_vcpu_alone if {
+	# g4dn.8xlarge has 1 GPU but 32 vCPU.
+	deny_gpu_approval == {tg003_large(tg003_train, "g4dn.8xlarge", 1, 32, "prod")} with input as tg003_instance("g4dn.8xlarge")
+		with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_deny_large_by_gpus if {
+	deny_gpu_approval == {tg003_large(tg003_gpu, "g5.12xlarge", 4, 48, "prod")} with input as tg003_node_group(["g5.xlarge", "g5.12xlarge"])
+		with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_deny_each_gpu_type_of_a_node_group_in_dev if {
+	deny_gpu_approval == {
+		tg003_in_dev(tg003_gpu, "g4dn.xlarge", 1, "dev"),
+		tg003_in_dev(tg003_gpu, "g5.xlarge", 1, "dev"),
+	} with input as tg003_node_group(["m5.large", "g4dn.xlarge", "g5.xlarge"])
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_batch_large_gpu if {
+	deny_gpu_approval == {tg003_large("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment)", "p4d.24xlarge", 8, 96, "staging")} with input as tg003_batch(["p4d.24xlarge"])
+		with data.stack as {"name": "staging"}
+}
+
+test_gpu_approval_deny_asg_override_gpu_in_dev if {
+	asg := tg003_asg([{"instanceType": "m5.large"}, {"instanceType": "g5.2xlarge"}])
+	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "g5.2xlarge", 1, "dev")} with input as asg
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_dev_tag_in_prod_stack if {
+	instance := tg003_resource("aws:ec2/instance:Instance", "train", {"instanceType": "g5.xlarge", "tags": {"environment": "dev"}})
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "g5.xlarge", 1, "dev")} with input as instance with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_deny_launch_template_gpu_in_dev if {
+	lt := tg003_resource("aws:ec2/launchTemplate:LaunchTemplate", "lt", {"instanceType": "p3.2xlarge"})
+	deny_gpu_approval == {tg003_in_dev("`lt` (aws:ec2/launchTemplate:LaunchTemplate)", "p3.2xlarge", 1, "dev")} with input as lt
+		with data.stack as {"name": "dev"}
+}
+
+# --- warn: cannot decide at preview ---
+
+test_gpu_approval_warn_instance_type_unknown if {
+	warn_gpu_approval == {"`train` (aws:ec2/instance:Instance): cannot decide GPU approval at preview, an instance type is unknown until apply"} with input as tg003_instance(tg003_unknown)
+		with data.stack as {"name": "dev"}
+	count(deny_gpu_approval) == 0 with input as tg003_instance(tg003_unknown) with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_warn_node_group_instance_types_unknown if {
+	warn_gpu_approval == {"`gpu` (aws:eks/nodeGroup:NodeGroup): cannot decide GPU approval at preview, instanceTypes is unknown until apply"} with input as tg003_node_group(tg003_unknown)
+		with data.stack as {"name": "staging"}
+	count(deny_gpu_approval) == 0 with input as tg003_node_group(tg003_unknown) with data.stack as {"name": "staging"}
+}
+
+test_gpu_approval_warn_batch_compute_resources_unknown if {
+	ce := tg003_resource("aws:batch/computeEnvironment:ComputeEnvironment", "jobs", {"type": "MANAGED", "computeResources": tg003_unknown})
+	warn_gpu_approval == {"`jobs` (aws:batch/computeEnvironment:ComputeEnvironment): cannot decide GPU approval at preview, computeResources is unknown until apply"} with input as ce
+		with data.stack as {"name": "dev"}
+	count(deny_gpu_approval) == 0 with input as ce with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_and_warn_asg_overrides_gpu_and_unknown if {
+	asg := tg003_asg([{"instanceType": tg003_unknown}, {"instanceType": "g5.xlarge"}])
+	warn_gpu_approval == {"`asg` (aws:autoscaling/group:Group): cannot decide GPU approval at preview, an instance type is unknown until apply"} with input as asg
+		with data.stack as {"name": "dev"}
+	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "g5.xlarge", 1, "dev")} with input as asg
+		with data.stack as {"name": "dev"}
+}

@@ -1,0 +1,55 @@
+package tollgate
+
+import rego.v1
+
+# Namespaces and the workloads of k8s-resource-limits (k8s_workload_kind lives in k8s_resource_limits.rego).
+k8s_cost_labelled(r) if r.__type == "kubernetes:core/v1:Namespace"
+
+k8s_cost_labelled(r) if k8s_workload_kind(r)
+
+k8s_cost_labels_required := data.config["k8s-cost-labels"].labels
+
+# Required labels that are absent, not strings or blank; unknown ones are left to the warn heads.
+k8s_cost_labels_missing(r) := [l |
+	some l in k8s_cost_labels_required
+	v := object.get(r.properties, ["metadata", "labels", l], null)
+	not is_unknown(v)
+	not k8s_label_value(v)
+]
+
+k8s_label_value(v) if {
+	is_string(v)
+	trim_space(v) != ""
+}
+
+k8s_cost_labels_fix(r) := "use components.NamespaceGuardrails or add them to metadata.labels" if {
+	r.__type == "kubernetes:core/v1:Namespace"
+} else := "add them to metadata.labels" if {
+	k8s_workload_kind(r) == "Pod"
+} else := "add them to the workload's metadata.labels (pod template labels alone do not count)"
+
+# METADATA
+# title: Kubernetes cost labels
+# description: >-
+#   A Namespace or workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) must
+#   carry the `team` and `cost-center` labels, non-empty, in its own metadata.labels so its cost can be
+#   allocated per team. Labels on a workload's pod template do not stand in for the workload's own.
+# custom:
+#   id: TG014
+#   severity: high
+#   enforcement: mandatory
+deny_k8s_cost_labels contains msg if {
+	k8s_cost_labelled(input)
+	not k8s_unknown_prefix(input.properties, ["metadata", "labels"])
+	missing := k8s_cost_labels_missing(input)
+	count(missing) > 0
+	msg := sprintf("%s lacks cost labels %s; %s", [label(input), concat(", ", missing), k8s_cost_labels_fix(input)])
+}
+
+# metadata or metadata.labels unknown, or a required label's value unknown.
+warn_k8s_cost_labels contains msg if {
+	k8s_cost_labelled(input)
+	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_required])
+	what := k8s_unknown_prefix(input.properties, path)
+	msg := sprintf("%s: cannot check cost labels at preview, %s is unknown until apply; build labels from known values", [label(input), what])
+}

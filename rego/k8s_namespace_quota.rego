@@ -1,0 +1,119 @@
+package tollgate
+
+import rego.v1
+
+# Namespaces the stack creates (a NamespacePatch changes one it does not own).
+k8s_quota_namespaces := [ns | some ns in input.resources; ns.__type == "kubernetes:core/v1:Namespace"]
+
+# ResourceQuotas and LimitRanges (the kinds in data.config), of any core API version, not patches.
+k8s_quota_guards := [g |
+	some g in input.resources
+	[group, kind] := k8s_group_kind(g)
+	group == "core"
+	kind in data.config["k8s-namespace-quota"].kinds
+]
+
+# A name that is a known, non-empty string (undefined otherwise).
+k8s_known_name(v) := v if {
+	is_string(v)
+	v != ""
+	not is_unknown(v)
+}
+
+k8s_namespace_name(ns) := k8s_known_name(object.get(ns.properties, ["metadata", "name"], null))
+
+k8s_guard_own_namespace(g) := object.get(g.properties, ["metadata", "namespace"], null)
+
+# No namespace of its own (metadata known, namespace unset): it goes to its provider's namespace.
+k8s_guard_uses_provider_namespace(g) if {
+	k8s_guard_own_namespace(g) == null
+	not is_unknown(object.get(g.properties, "metadata", null))
+}
+
+# The namespace a guard names by value, when known.
+k8s_guard_namespace_value(g) := k8s_known_name(k8s_guard_own_namespace(g))
+
+k8s_guard_namespace_value(g) := k8s_known_name(object.get(g, ["provider", "properties", "namespace"], null)) if {
+	k8s_guard_uses_provider_namespace(g)
+}
+
+# The resources a guard's namespace may be computed from: its metadata's property dependencies
+# (Tollgate's capture resolves an output it cannot know to null, so null with a dependency counts),
+# and, with no namespace of its own, those of its provider's `namespace` input
+# (a Provider(namespace=ns.metadata.name) serving the guard).
+k8s_guard_namespace_sources(g) := object.get(g, ["propertyDependencies", "metadata"], []) if {
+	not k8s_guard_uses_provider_namespace(g)
+} else := array.concat(object.get(g, ["propertyDependencies", "metadata"], []), [u |
+	some p in input.resources
+	p.__urn == object.get(g, ["provider", "urn"], "")
+	some u in object.get(p, ["propertyDependencies", "namespace"], [])
+])
+
+# Related by the namespace's output (the only link at preview for an auto-named namespace), unless
+# both names are known and differ (a guard elsewhere that merely copies the namespace's labels).
+k8s_guard_in(g, ns) if {
+	ns.__urn in k8s_guard_namespace_sources(g)
+	not k8s_guard_names_other(g, ns)
+}
+
+# Related by a literal name.
+k8s_guard_in(g, ns) if k8s_guard_namespace_value(g) == k8s_namespace_name(ns)
+
+k8s_guard_names_other(g, ns) if k8s_guard_namespace_value(g) != k8s_namespace_name(ns)
+
+k8s_guard_placed(g) if {
+	some ns in k8s_quota_namespaces
+	k8s_guard_in(g, ns)
+}
+
+# A guard in no namespace of the stack for sure, whose namespace is unknown: it may be in any.
+k8s_guard_might_be_in(g, ns) if {
+	not k8s_guard_placed(g)
+	k8s_guard_namespace_undecided(g)
+}
+
+# A guard naming a namespace literally, and a namespace whose name is unknown: they may match.
+k8s_guard_might_be_in(g, ns) if {
+	not k8s_guard_placed(g)
+	k8s_guard_namespace_value(g)
+	k8s_unknown_prefix(ns.properties, ["metadata", "name"])
+}
+
+k8s_guard_namespace_undecided(g) if k8s_unknown_prefix(g.properties, ["metadata", "namespace"])
+
+k8s_guard_namespace_undecided(g) if {
+	k8s_guard_uses_provider_namespace(g)
+	is_unknown(object.get(g, ["provider", "properties", "namespace"], null))
+}
+
+k8s_namespace_guarded(ns) if {
+	some g in k8s_quota_guards
+	k8s_guard_in(g, ns)
+}
+
+# METADATA
+# title: Kubernetes namespace quota
+# description: >-
+#   A Namespace the stack creates must hold a ResourceQuota or a LimitRange (data.config kinds), so
+#   what runs in it is bounded. A quota or limit range is in a namespace when its metadata.namespace
+#   (or, unset, its provider's namespace) names it, or is computed from the namespace's outputs
+#   (property dependencies): the only link at preview for an auto-named namespace.
+# custom:
+#   id: TG013
+#   severity: high
+#   enforcement: mandatory
+stack_deny_k8s_namespace_quota contains {"urn": ns.__urn, "msg": msg} if {
+	some ns in k8s_quota_namespaces
+	not k8s_namespace_guarded(ns)
+	count([g | some g in k8s_quota_guards; k8s_guard_might_be_in(g, ns)]) == 0
+	kinds := data.config["k8s-namespace-quota"].kinds
+	msg := sprintf("%s has no %s in it; use components.NamespaceGuardrails or create a %s whose metadata.namespace is this namespace's metadata.name output", [label(ns), concat(" or ", kinds), kinds[0]])
+}
+
+stack_warn_k8s_namespace_quota contains {"urn": ns.__urn, "msg": msg} if {
+	some ns in k8s_quota_namespaces
+	not k8s_namespace_guarded(ns)
+	some g in k8s_quota_guards
+	k8s_guard_might_be_in(g, ns)
+	msg := sprintf("%s: cannot decide at preview whether %s is in it, a namespace name is unknown until apply; set metadata.namespace of `%s` from this namespace's metadata.name output", [label(ns), label(g), g.__name])
+}

@@ -1,0 +1,173 @@
+package tollgate
+
+import rego.v1
+
+# --- Kubernetes helpers, also used by k8s-cost-labels (candidates for lib.rego) ---
+
+# Workload kinds and the API groups that serve them; every API version of a group counts alike
+# (apps/v1beta2 and extensions/v1beta1 Deployments are still Deployments). *Patch types are left out:
+# they change part of an object the stack does not own.
+k8s_workload_groups := {
+	"Deployment": {"apps", "extensions"},
+	"StatefulSet": {"apps"},
+	"DaemonSet": {"apps", "extensions"},
+	"ReplicaSet": {"apps", "extensions"},
+	"Job": {"batch"},
+	"CronJob": {"batch"},
+	"Pod": {"core"},
+}
+
+# "kubernetes:apps/v1:Deployment" -> ["apps", "Deployment"]
+k8s_group_kind(r) := [split(parts[1], "/")[0], parts[2]] if {
+	parts := split(r.__type, ":")
+	count(parts) == 3
+	parts[0] == "kubernetes"
+}
+
+k8s_workload_kind(r) := kind if {
+	[group, kind] := k8s_group_kind(r)
+	group in k8s_workload_groups[kind]
+}
+
+k8s_is_hpa(r) if k8s_group_kind(r) == ["autoscaling", "HorizontalPodAutoscaler"]
+
+# Kubernetes objects carry no AWS tags: their `environment` label plays the tag's part, then the
+# stack's environment as for every resource (lib.rego's environment). An unknown label falls back too.
+k8s_environment(r) := env if {
+	env := object.get(r, ["properties", "metadata", "labels", "environment"], null)
+	is_string(env)
+	env != ""
+	not is_unknown(env)
+} else := environment(r)
+
+# Where each kind keeps its pod spec.
+k8s_pod_spec_path(kind) := ["spec"] if {
+	kind == "Pod"
+} else := ["spec", "jobTemplate", "spec", "template", "spec"] if {
+	kind == "CronJob"
+} else := ["spec", "template", "spec"]
+
+# The shallowest unknown value on a path below `x`, as a dotted path (undefined when none is unknown).
+k8s_unknown_prefix(x, path) := concat(".", array.slice(path, 0, shallowest)) if {
+	shallowest := min({n |
+		some n in numbers.range(1, count(path))
+		is_unknown(object.get(x, array.slice(path, 0, n), null))
+	})
+}
+
+# --- k8s-resource-limits ---
+
+k8s_container_lists := {"containers": "container", "initContainers": "init container"}
+
+# Kinds whose spec.replicas the cap applies to (DaemonSets run one pod per node, Jobs have parallelism).
+k8s_replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet"}
+
+k8s_replica_cap(r) := env_cap(data.config["k8s-resource-limits"].max_replicas, k8s_environment(r))
+
+# Every container of a workload: [list field, index, container]; lists that are not arrays have none.
+k8s_containers(r) := [[field, i, c] |
+	some field, _ in k8s_container_lists
+	list := object.get(r.properties, array.concat(k8s_pod_spec_path(k8s_workload_kind(r)), [field]), [])
+	is_array(list)
+	some i, c in list
+]
+
+# "container `app`", or "init container #2" when the name is not known.
+k8s_container_label(field, i, c) := sprintf("%s `%s`", [k8s_container_lists[field], c.name]) if {
+	is_string(c.name)
+	not is_unknown(c.name)
+} else := sprintf("%s #%d", [k8s_container_lists[field], i + 1])
+
+# "requests.cpu" -> ["resources", "requests", "cpu"]
+k8s_resource_path(key) := array.concat(["resources"], split(key, "."))
+
+k8s_resources_missing(c) := [key |
+	some key in data.config["k8s-resource-limits"].resources
+	not k8s_unknown_prefix(c, k8s_resource_path(key))
+	k8s_blank(object.get(c, k8s_resource_path(key), null))
+]
+
+# Absent, null or blank: Pulumi drops null inputs, and the API server rejects an empty quantity.
+k8s_blank(v) if v == null
+
+k8s_blank(v) if {
+	is_string(v)
+	trim_space(v) == ""
+}
+
+# METADATA
+# title: Kubernetes resource limits
+# description: >-
+#   Every container (init containers too) of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+#   CronJob or Pod must set cpu and memory requests and limits; a LimitRange's defaults do not count
+#   (a per-resource rule cannot see them, and they are a safety net, not sizing). Replicas (absent = 1)
+#   and HPA maxReplicas must be within the environment's cap (dev 3, staging 10, prod 50); the
+#   environment is the object's `environment` label, else the stack's.
+# custom:
+#   id: TG012
+#   severity: high
+#   enforcement: mandatory
+deny_k8s_resource_limits contains msg if {
+	k8s_workload_kind(input)
+	some entry in k8s_containers(input)
+	[field, i, c] := entry
+	is_object(c)
+	missing := k8s_resources_missing(c)
+	count(missing) > 0
+	msg := sprintf("%s %s lacks %s; set cpu and memory requests and limits on every container", [label(input), k8s_container_label(field, i, c), concat(", ", missing)])
+}
+
+deny_k8s_resource_limits contains msg if {
+	k8s_workload_kind(input) in k8s_replicated_kinds
+	not k8s_unknown_prefix(input.properties, ["spec", "replicas"])
+	replicas := object.get(input.properties, ["spec", "replicas"], 1)
+	is_number(replicas)
+	cap := k8s_replica_cap(input)
+	replicas > cap
+	msg := sprintf("%s runs %v replicas, over the %s cap of %v; set spec.replicas to at most %v (or scale with an HPA within the cap) or get a waiver", [label(input), replicas, k8s_environment(input), cap, cap])
+}
+
+deny_k8s_resource_limits contains msg if {
+	k8s_is_hpa(input)
+	max_replicas := object.get(input.properties, ["spec", "maxReplicas"], null)
+	is_number(max_replicas)
+	cap := k8s_replica_cap(input)
+	max_replicas > cap
+	msg := sprintf("%s scales to %v replicas, over the %s cap of %v; set spec.maxReplicas to at most %v (components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [label(input), max_replicas, k8s_environment(input), cap, cap])
+}
+
+k8s_resource_limits_undecided(what) := sprintf("%s: cannot check %s at preview, it is unknown until apply; build it from known values", [label(input), what])
+
+# The pod spec or a container list is unknown: "spec.template", "spec.template.spec.containers".
+warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	kind := k8s_workload_kind(input)
+	some field, _ in k8s_container_lists
+	what := k8s_unknown_prefix(input.properties, array.concat(k8s_pod_spec_path(kind), [field]))
+}
+
+# A container is unknown: "spec.template.spec.containers[1]".
+warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	some entry in k8s_containers(input)
+	[field, i, c] := entry
+	is_unknown(c)
+	what := sprintf("%s[%d]", [concat(".", array.concat(k8s_pod_spec_path(k8s_workload_kind(input)), [field])), i])
+}
+
+# A container's resources (or part of them) are unknown: "container `app` resources.requests".
+warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	some entry in k8s_containers(input)
+	[field, i, c] := entry
+	is_object(c)
+	some key in data.config["k8s-resource-limits"].resources
+	what := sprintf("%s %s", [k8s_container_label(field, i, c), k8s_unknown_prefix(c, k8s_resource_path(key))])
+}
+
+warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	k8s_workload_kind(input) in k8s_replicated_kinds
+	what := k8s_unknown_prefix(input.properties, ["spec", "replicas"])
+}
+
+warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	k8s_is_hpa(input)
+	what := k8s_unknown_prefix(input.properties, ["spec", "maxReplicas"])
+}

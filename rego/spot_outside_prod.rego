@@ -1,0 +1,59 @@
+package tollgate
+
+import rego.v1
+
+# Environments that may run on-demand capacity; every other one (including one the config does not
+# list) must run on spot.
+spot_outside_prod_checked(r) if not environment(r) in data.config["spot-outside-prod"].on_demand_environments
+
+# Batch capacity types that are spot; EC2 and FARGATE are on-demand.
+spot_outside_prod_batch_spot := {"SPOT", "FARGATE_SPOT"}
+
+# METADATA
+# title: Spot outside prod
+# description: >-
+#   Outside prod, EKS node groups must use capacityType SPOT (an absent capacityType is ON_DEMAND,
+#   the AWS default) and Batch compute environments SPOT or FARGATE_SPOT, not EC2 or FARGATE.
+# custom:
+#   id: TG006
+#   severity: medium
+#   enforcement: mandatory
+deny_spot_outside_prod contains msg if {
+	input.__type == "aws:eks/nodeGroup:NodeGroup"
+	spot_outside_prod_checked(input)
+	not "capacityType" in object.keys(input.properties)
+	msg := sprintf("%s runs ON_DEMAND capacity in %s (capacityType is unset, and ON_DEMAND is the AWS default); set capacityType SPOT outside prod (components.TaggedNodePool does)", [label(input), environment(input)])
+}
+
+deny_spot_outside_prod contains msg if {
+	input.__type == "aws:eks/nodeGroup:NodeGroup"
+	spot_outside_prod_checked(input)
+	capacity := input.properties.capacityType
+	not is_unknown(capacity)
+	capacity != "SPOT"
+	msg := sprintf("%s runs %v capacity in %s; set capacityType SPOT outside prod (components.TaggedNodePool does)", [label(input), capacity, environment(input)])
+}
+
+deny_spot_outside_prod contains msg if {
+	input.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
+	spot_outside_prod_checked(input)
+	capacity := input.properties.computeResources.type
+	not is_unknown(capacity)
+	not capacity in spot_outside_prod_batch_spot
+	msg := sprintf("%s runs %v (on-demand) capacity in %s; set computeResources.type SPOT or FARGATE_SPOT outside prod (components.SpotComputeEnvironment does)", [label(input), capacity, environment(input)])
+}
+
+warn_spot_outside_prod contains msg if {
+	input.__type == "aws:eks/nodeGroup:NodeGroup"
+	spot_outside_prod_checked(input)
+	is_unknown(input.properties.capacityType)
+	msg := sprintf("%s: cannot decide spot outside prod at preview, capacityType is unknown until apply", [label(input)])
+}
+
+warn_spot_outside_prod contains msg if {
+	input.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
+	spot_outside_prod_checked(input)
+	some path in [["computeResources"], ["computeResources", "type"]]
+	is_unknown(object.get(input.properties, path, null))
+	msg := sprintf("%s: cannot decide spot outside prod at preview, %s is unknown until apply", [label(input), concat(".", path)])
+}
