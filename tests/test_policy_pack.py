@@ -64,9 +64,10 @@ def analyze(pack, props: dict, provider_props: dict | None = None, type_: str = 
 
 
 def engine_messages(rules: RuleSet, props: dict, type_: str = BUCKET) -> list[str]:
+    """What the engine's resource rules say of one resource (Analyze runs no stack rule)."""
     results, errors = rules.evaluate([opa_input(type_, "raw", URN, props, {}, None)], STACK)
     assert not errors
-    return [r.message for r in results]
+    return [r.message for r in results if r.rule.scope == "resource"]
 
 
 # --- what the pack declares -------------------------------------------------------------------------
@@ -131,10 +132,11 @@ def test_unknown_tags_are_undecided_and_advisory(pack, rules):
 
 
 def test_one_resource_can_get_verdicts_of_both_levels(pack, rules):
-    props = {"tags": TAGS, "instanceTypes": ["m5.4xlarge", UNKNOWN]}
+    props = {"tags": TAGS, "instanceTypes": ["m5.4xlarge", UNKNOWN], "capacityType": "SPOT"}
     diags = analyze(pack, props, type_="aws:eks/nodeGroup:NodeGroup")
     assert sorted((d.policyName, d.enforcementLevel) for d in diags) == [
-        ("instance-size-cap", pb.MANDATORY), ("instance-size-cap" + UNDECIDED, pb.ADVISORY)]
+        ("gpu-approval" + UNDECIDED, pb.ADVISORY), ("instance-size-cap", pb.MANDATORY),
+        ("instance-size-cap" + UNDECIDED, pb.ADVISORY)]
     assert sorted(d.message.split("\n", 1)[1] for d in diags) == sorted(
         engine_messages(rules, props, "aws:eks/nodeGroup:NodeGroup"))
 
@@ -151,11 +153,16 @@ def test_policy_config_can_lower_a_rule_to_advisory():
 SCENARIOS = {  # fixture -> (rule, resource, enforcement) of every finding it must produce
     "compliant": set(),
     "untagged": {("required-tags", "logs", "mandatory"), ("required-tags", "bastion", "mandatory"),
-                 ("required-tags", "scratch", "mandatory")},
+                 ("required-tags", "scratch", "mandatory"), ("bucket-lifecycle", "logs", "mandatory"),
+                 ("bucket-lifecycle", "scratch", "mandatory"), ("budget-required", "tg-untagged-dev", "mandatory")},
     "oversized": {("instance-size-cap", "trainer", "mandatory"), ("instance-size-cap", "mystery", "mandatory"),
-                  ("instance-size-cap", "gpu", "mandatory")},
+                  ("instance-size-cap", "gpu", "mandatory"), ("spot-outside-prod", "gpu", "mandatory"),
+                  ("budget-required", "tg-oversized-dev", "mandatory")},
     "unknown_type": {("instance-size-cap", "worker", "advisory"), ("instance-size-cap", "workers", "advisory"),
-                     ("required-tags", "exports", "advisory")},
+                     ("gpu-approval", "worker", "advisory"), ("gpu-approval", "workers", "advisory"),
+                     ("spot-outside-prod", "workers", "mandatory"), ("required-tags", "exports", "advisory"),
+                     ("bucket-lifecycle", "exports", "mandatory"),
+                     ("budget-required", "tg-unknown-type-dev", "mandatory")},
 }
 
 
@@ -277,7 +284,9 @@ deny_required_tags contains msg if {
 
 
 def test_a_rule_failing_at_run_time_fails_the_analysis_never_passes(tmp_path):
-    pack_dir = _pack_copy(tmp_path, ["instance_size_cap.rego"], {"required_tags.rego": BROKEN_RULE})
+    others = [p.name for p in (ROOT / "rego").glob("*.rego")
+              if not p.name.endswith("_test.rego") and p.name not in ("lib.rego", "required_tags.rego")]
+    pack_dir = _pack_copy(tmp_path, others, {"required_tags.rego": BROKEN_RULE})
     with start_pack(pack_dir, "tollgate", "dev", {}) as running:
         with pytest.raises(TollgateError) as err:
             running.analyze_snapshot(captured("untagged"))
