@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from tollgate.evaluate import RULES_DIR, rego_findings, resource_input
 from tollgate.model import ProviderRef, Resource, Snapshot

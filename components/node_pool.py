@@ -6,15 +6,13 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache
-from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-import yaml
 
-PRICE_TABLE = Path(__file__).resolve().parent.parent / "tollgate" / "data" / "aws-us-east-1.yaml"
+from . import catalog
+
 REQUIRED_TAGS = ("project", "environment", "team", "cost-center", "owner")
 ENVIRONMENTS = ("dev", "staging", "prod")
 # Kubernetes label values: tags team/cost-center become node labels, so they must be valid ones.
@@ -39,10 +37,7 @@ class AmiType(str, Enum):
     AL2023_X86_64_NVIDIA = "AL2023_x86_64_NVIDIA"
 
 
-@cache
-def known_instance_types() -> dict[str, dict]:
-    """Instance specs from the price table the guardrails use: a type unknown there is never deployable."""
-    return yaml.safe_load(PRICE_TABLE.read_text(encoding="utf-8"))["ec2_on_demand_hourly"]
+known_instance_types = catalog.instance_types
 
 
 def _fail(field_name: str, message: str) -> None:

@@ -13,14 +13,13 @@ import json
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
-from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-import yaml
 
-PRICE_TABLE = Path(__file__).resolve().parent.parent / "tollgate" / "data" / "aws-us-east-1.yaml"
+from . import catalog
+
 # Interchangeable 4 vCPU / 16 GiB types: three spot pools, all within dev's TG002 cap of 4 vCPU.
 DEFAULT_INSTANCE_TYPES = ("m6i.xlarge", "m5.xlarge", "m7i.xlarge")
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -34,8 +33,7 @@ class SpotAllocationStrategy(str, Enum):
 @cache
 def known_instance_vcpus() -> dict[str, int]:
     """vCPUs per instance type, from the same price table TG002 checks against (unknown types fail there)."""
-    table = yaml.safe_load(PRICE_TABLE.read_text(encoding="utf-8"))["ec2_on_demand_hourly"]
-    return {name: int(spec["vcpu"]) for name, spec in table.items()}
+    return {name: int(spec["vcpu"]) for name, spec in catalog.instance_types().items()}
 
 
 def _check_positive_int(field_name: str, value: int, minimum: int = 1) -> None:

@@ -4,15 +4,13 @@ program with an account budget and a team budget with anomaly detection); zero f
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from conftest import ROOT, capture_source
+from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-sys.path.insert(0, str(ROOT))  # components/ is not an installed package (the captured programs do the same)
-from components.cost_budget import CostBudgetArgs, topic_policy  # noqa: E402
+from components.cost_budget import CostBudgetArgs, topic_policy
 
 PROGRAM = """
 import pulumi, pulumi_aws as aws

@@ -3,16 +3,14 @@ validation errors name the field; zero findings under every rule."""
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 
 import pytest
 
-from conftest import ROOT, capture_source
+from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-sys.path.insert(0, str(ROOT))  # `components` sits beside the installed `tollgate` package but is not installed
-from components.namespace import (AutoscaleArgs, Compute, NamespaceGuardrailsArgs,  # noqa: E402
+from components.namespace import (AutoscaleArgs, Compute, NamespaceGuardrailsArgs,
                                   parse_quantity)
 
 COMPONENT = "urn:pulumi:dev::inline::tollgate:components:NamespaceGuardrails::"

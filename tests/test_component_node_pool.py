@@ -3,17 +3,14 @@ off-hours schedules; validation errors name the field; zero findings under every
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from conftest import ROOT, capture_source
+from conftest import capture_source
 from tollgate.evaluate import evaluate
 from tollgate.model import UNKNOWN
 
-sys.path.insert(0, str(ROOT))  # `components` sits beside the installed `tollgate` package but is not installed
-from components.node_pool import (CapacityType, OffHours, TaggedNodePoolArgs,  # noqa: E402
-                                  known_instance_types)
+from components.node_pool import CapacityType, OffHours, TaggedNodePoolArgs
 
 TAGS = {"project": "mlops", "environment": "dev", "team": "ml-team", "cost-center": "engineering",
         "owner": "ml-team@example.com"}

@@ -3,15 +3,13 @@ capture per program, shared by a module's assertions); zero findings when the pr
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from conftest import ROOT, capture_source
+from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-sys.path.insert(0, str(ROOT))  # components/ is not an installed package (the captured programs do the same)
-from components.spot_compute import (SpotAllocationStrategy, SpotComputeEnvironmentArgs,  # noqa: E402
+from components.spot_compute import (SpotAllocationStrategy, SpotComputeEnvironmentArgs,
                                      queue_orders, spot_retry_strategy)
 
 PROGRAM = """

@@ -4,18 +4,16 @@ program with and without Tagging (required-tags passes only with it) and a stack
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import pulumi
 import pytest
 
-from conftest import ROOT, capture_source
+from conftest import capture_source
 from tollgate.errors import TollgateError
 from tollgate.evaluate import evaluate
 
-sys.path.insert(0, str(ROOT))  # components/ is not an installed package (the captured programs do the same)
-from components import tagging as tagging_module  # noqa: E402
-from components.tagging import Tagging, check_tags  # noqa: E402
+from components import tagging as tagging_module
+from components.tagging import Tagging, check_tags
 
 TAGS = {"project": "tollgate", "environment": "dev", "team": "data", "cost-center": "cc-7", "owner": "data@example.com"}
 PROGRAM = """

@@ -4,15 +4,13 @@ findings under every rule when the stack is tagged with Tagging."""
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from conftest import ROOT, capture_source
+from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-sys.path.insert(0, str(ROOT))  # components/ is not an installed package (the captured programs do the same)
-from components.tiered_bucket import ArchiveClass, TieredBucketArgs, Tiering  # noqa: E402
+from components.tiered_bucket import ArchiveClass, TieredBucketArgs, Tiering
 
 TAGS = {"project": "tollgate", "environment": "dev", "team": "data", "cost-center": "cc-7", "owner": "data@example.com"}
 PROGRAM = """

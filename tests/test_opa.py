@@ -17,7 +17,7 @@ import regorus
 from tollgate import policy_config
 from tollgate.cli import main
 from tollgate.evaluate import RULES_DIR, rego_findings
-from tollgate.opa import OpaServer, bundle
+from tollgate.opa import OpaServer
 from tollgate.rego import RuleSet
 
 from conftest import FIXTURES, ROOT, captured

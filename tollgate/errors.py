@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 
 @dataclass
@@ -23,3 +25,13 @@ class TollgateError(Exception):
         if self.fix:
             text += f"\n  fix: {self.fix}"
         return text
+
+
+def read_json(path: Path, what: str, fix: Optional[str] = None) -> Any:
+    """A JSON file the user gave us; missing or malformed is an error naming the file (and line)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise TollgateError(f"{what} not found", str(path), fix=fix) from exc
+    except json.JSONDecodeError as exc:
+        raise TollgateError(f"{what} is not JSON: {exc.msg}", str(path), exc.lineno, fix=fix) from exc

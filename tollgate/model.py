@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import TollgateError
+from .errors import TollgateError, read_json
 
 # Pulumi's own wire conventions, kept as-is so a snapshot reads like engine data.
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -76,13 +76,7 @@ class Snapshot:
 
     @classmethod
     def read(cls, path: Path) -> "Snapshot":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise TollgateError("snapshot file not found", str(path)) from exc
-        except json.JSONDecodeError as exc:
-            raise TollgateError(f"snapshot is not JSON: {exc.msg}", str(path), exc.lineno) from exc
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_json(path, "snapshot file"), str(path))
 
 
 def _resource_from_dict(r: dict[str, Any]) -> Resource:

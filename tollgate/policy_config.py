@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import TollgateError
+from .errors import TollgateError, read_json
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
@@ -92,12 +92,7 @@ def parse(doc: Any, rules: dict[str, dict[str, Any]], origin: str = "<policy con
 def load(path: Optional[Path], rules: dict[str, dict[str, Any]]) -> PolicyConfig:
     if path is None:
         return PolicyConfig()
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise TollgateError("policy config file not found", str(path)) from exc
-    except json.JSONDecodeError as exc:
-        raise TollgateError(f"policy config is not JSON: {exc.msg}", str(path), exc.lineno) from exc
+    doc = read_json(path, "policy config file")
     return parse(doc, rules, str(path))
 
 

@@ -21,7 +21,7 @@ import regorus
 import yaml
 
 from .capture.wire import SECRET_SIG, SIG_KEY, decode_provider_inputs
-from .errors import TollgateError
+from .errors import TollgateError, read_json
 
 PACKAGE = "tollgate"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -178,13 +178,7 @@ class RuleSet:
         self.by_head = {head: rule for rule in self.rules for head in rule.heads}
 
     def _defaults(self) -> dict[str, Any]:
-        path = self.dir / "data.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise TollgateError("rule defaults file not found", str(path)) from exc
-        except json.JSONDecodeError as exc:
-            raise TollgateError(f"rule defaults are not JSON: {exc.msg}", str(path), exc.lineno) from exc
+        return read_json(self.dir / "data.json", "rule defaults file")
 
     def rule(self, name: str) -> Rule:
         return next(r for r in self.rules if r.name == name)
