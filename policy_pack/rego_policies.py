@@ -34,7 +34,7 @@ RULES_DIR = REPO_ROOT / "rego"
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tollgate import policy_config  # noqa: E402
+from tollgate import policy_config, remediate  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
 from tollgate.rego import Rule, RuleResult, RuleSet, opa_input  # noqa: E402
 
@@ -74,8 +74,29 @@ def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
 
 
 def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
+    """A policy (or two) per listed Rego rule, then the Python-only tag remediation."""
     rules = load_rules(names, rules_dir)
-    return [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
+    made = [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
+    return made + [tag_remediation(rules)]
+
+
+def tag_remediation(rules: Evaluator) -> Policy:
+    """Opt-in (disabled unless a policy config sets it to remediate): fills missing required tags from the
+    stack's tag set, so `pulumi up` fixes rather than blocks. Same function as `tollgate preview` applies."""
+    required = list(rules.rules.config.get("required-tags", {}).get("tags", []))
+
+    def fix(args: ResourceValidationArgs) -> Optional[dict[str, Any]]:
+        props = _plain(args.props)
+        provider = _plain(args.provider.props) if args.provider is not None else None
+        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+        tags = remediate.stack_tags(config, os.environ.get("PULUMI_PROJECT", ""))
+        added = remediate.missing_tags(args.resource_type, props, provider, tags, required)
+        return remediate.remediated(props, added) if added else None
+
+    return ResourceValidationPolicy(
+        name=remediate.POLICY, description=remediate.DESCRIPTION, remediate=fix,
+        enforcement_level=EnforcementLevel.DISABLED, severity=Severity.LOW,
+        framework=PolicyComplianceFramework(FRAMEWORK, reference=remediate.RULE_ID))
 
 
 def _rule_policies(rules: Evaluator, rule: Rule) -> list[Policy]:

@@ -12,15 +12,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from conftest import captured
 from tollgate import crossguard
-from tollgate import policy_config
+from tollgate import policy_config, remediate
 from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
-from tollgate.evaluate import rego_findings, resource_input
+from tollgate.evaluate import judge, known_policies, rego_findings, resource_input
 from tollgate.model import SECRET_SIG, SIG_KEY, UNKNOWN
 from tollgate.project import load_project, load_stack
 from tollgate.rego import RuleSet, opa_input
@@ -76,7 +76,7 @@ def test_policies_are_the_rules_with_their_metadata(pack, rules):
     info = pack.analyzer_info()
     policies = {p.name: p for p in info.policies}
     assert info.name == "tollgate"
-    assert {n for n in policies if not n.endswith(UNDECIDED)} == {r.name for r in rules.rules}
+    assert {n for n in policies if not n.endswith(UNDECIDED)} == {r.name for r in rules.rules} | {remediate.POLICY}
     for rule in rules.rules:
         policy = policies[rule.name]
         assert (policy.enforcementLevel, policy.severity) == (LEVEL[rule.enforcement], SEVERITY[rule.severity])
@@ -311,3 +311,46 @@ def test_the_pack_reads_protobuf_numbers_as_the_engine_reads_json():
     spec.loader.exec_module(module)
     assert module._plain({"size": 2.0, "ratio": [0.5, 3.0], "name": UNKNOWN}) == {
         "size": 2, "ratio": [0.5, 3], "name": UNKNOWN}
+
+
+# --- tag remediation: opt in, and the pack and the engine fill the same tags ---------------------------
+
+def test_tag_remediation_is_off_unless_configured(pack):
+    policies = {p.name: p for p in pack.analyzer_info().policies}
+    assert policies[remediate.POLICY].enforcementLevel == pb.DISABLED
+    request = pb.AnalyzeRequest(type=BUCKET, name="raw", urn=URN, properties=_struct({"tags": {"team": "data"}}))
+    assert list(pack.stub.Remediate(request).remediations) == []
+
+
+def test_remediation_fills_missing_tags_from_the_stack_tag_set():
+    stack_tags = dict(TAGS, team="platform")
+    with start_pack(PACK, "tollgate", "dev", {"tollgate:tags": json.dumps(stack_tags)}) as running:
+        running.configure({remediate.POLICY: "remediate"})
+        request = pb.AnalyzeRequest(type=BUCKET, name="raw", urn=URN,
+                                      properties=_struct({"bucket": "raw", "tags": {"team": "data"}}))
+        [fix] = running.stub.Remediate(request).remediations
+    assert fix.policyName == remediate.POLICY
+    # the resource's own team tag wins; everything it lacked comes from the stack's tag set
+    assert json_format.MessageToDict(fix.properties) == {"bucket": "raw", "tags": dict(stack_tags, team="data")}
+
+
+def test_pack_and_engine_remediate_alike_and_nothing_is_left_to_block(rules):
+    """untagged: with remediation on, both paths fill the tags; required-tags no longer blocks."""
+    snapshot = captured("untagged")
+    snapshot = type(snapshot)(**{**snapshot.__dict__, "tags": dict(TAGS)})
+    config = {"tollgate:tags": json.dumps(TAGS)}
+    policy = {remediate.POLICY: "remediate"}
+    parsed = policy_config.parse(policy, known_policies(rules))
+    with start_pack(PACK, snapshot.project, snapshot.stack, config) as running:
+        running.configure(policy)
+        pack = running.analyze_snapshot(snapshot)
+    engine = judge(snapshot, rules, parsed)
+
+    def key(f):
+        return f.rule, f.id, f.urn, f.enforcement, f.message
+    assert {key(f) for f in pack} == {key(f) for f in engine}
+    fixed = {f.name for f in engine if f.rule == remediate.POLICY}
+    assert fixed == {"logs", "bastion", "scratch"} and {f.enforcement for f in engine if f.name in fixed
+                                                        and f.rule == remediate.POLICY} == {"remediate"}
+    # scratch keeps its own (invalid) environment tag: remediation fills, it never overwrites
+    assert {(f.rule, f.name) for f in engine if f.rule == "required-tags"} == {("required-tags", "scratch")}

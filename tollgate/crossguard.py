@@ -18,13 +18,15 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import grpc
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb, analyzer_pb2_grpc
 
+from . import remediate
 from .errors import TollgateError
 from .model import SECRET_SIG, SIG_KEY, Finding, Resource, Snapshot, is_secret
 
@@ -84,15 +86,36 @@ class Pack:
                     f"urn:pulumi:{snapshot.stack}::{snapshot.project}::pulumi:pulumi:Stack::"
                     f"{snapshot.project}-{snapshot.stack}")
         try:
-            findings = [_finding(d, resource, policies) for resource in snapshot.resources
-                        for d in self._call("Analyze", pb.AnalyzeRequest(**_resource_fields(resource))).diagnostics]
+            resources, findings = self._remediate(snapshot, policies)
+            findings += [_finding(d, resource, policies) for resource in resources
+                         for d in self._call("Analyze", pb.AnalyzeRequest(**_resource_fields(resource))).diagnostics]
             stack = self._call("AnalyzeStack", pb.AnalyzeStackRequest(
-                resources=[_analyzer_resource(r) for r in snapshot.resources]))
+                resources=[_analyzer_resource(r) for r in resources]))
         except grpc.RpcError as exc:
             details = "\n".join(filter(None, [f"{exc.code().name}: {exc.details()}", _tail(self.stderr)]))
             raise TollgateError(f"the policy pack failed: {details}", fix="fix the pack or the rule its error names") from exc
         findings += [_finding(d, by_urn.get(d.urn or root), policies, d.urn or root) for d in stack.diagnostics]
         return sorted(set(findings), key=lambda f: (f.urn, f.rule, f.message))
+
+
+    def _remediate(self, snapshot: Snapshot, policies: dict[str, pb.PolicyInfo]) -> tuple[list[Resource], list[Finding]]:
+        """Remediate each resource first, as the CLI does; later calls see the remediated properties."""
+        resources, findings = [], []
+        for resource in snapshot.resources:
+            for fix in self._call("Remediate", pb.AnalyzeRequest(**_resource_fields(resource))).remediations:
+                if not fix.HasField("properties"):
+                    continue
+                inputs = _unwire(json_format.MessageToDict(fix.properties))
+                before, after = resource.inputs.get("tags") or {}, inputs.get("tags") or {}
+                added = {k: v for k, v in after.items() if before.get(k) != v}
+                info = policies.get(fix.policyName, pb.PolicyInfo())
+                findings.append(Finding(
+                    rule=fix.policyName, id=info.framework.reference, urn=resource.urn, type=resource.type,
+                    name=resource.name, enforcement="remediate", severity=SEVERITY.get(info.severity, "low"),
+                    message=remediate.message(resource.name, resource.type, added), source="crossguard"))
+                resource = replace(resource, inputs=inputs)
+            resources.append(resource)
+        return resources, findings
 
 
 @contextmanager
@@ -168,6 +191,17 @@ def _wire(value: Any) -> Any:
     if isinstance(value, list):
         return [_wire(v) for v in value]
     return value
+
+
+def _unwire(value: Any) -> Any:
+    """Back from the wire: our placeholder secret is a secret marker again; protobuf's 2.0 is 2."""
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+        return {SIG_KEY: SECRET_SIG}
+    if isinstance(value, dict):
+        return {k: _unwire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwire(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:

@@ -1,12 +1,13 @@
-"""Evaluate: Snapshot -> Findings. The Rego source (embedded engine) lives here; more sources plug in beside it."""
+"""Evaluate: Snapshot -> Findings: the opt-in tag remediation, then the Rego rules (embedded engine or OPA)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
+from . import policy_config, remediate
 from .model import Finding, Resource, Snapshot
-from . import policy_config
 from .policy_config import PolicyConfig
 from .rego import RuleResult, RuleSet, opa_input
 
@@ -80,6 +81,32 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (order[f.enforcement], f.urn, f.rule, f.message))
 
 
+def remediate_snapshot(snapshot: Snapshot, rules: RuleSet, policy: PolicyConfig) -> tuple[Snapshot, list[Finding]]:
+    """What the pack's opt-in tag remediation would change, applied before judging (as the engine analyzes
+    remediated properties); each change is a `remediate` finding."""
+    if policy.level(remediate.POLICY, "disabled") != "remediate":
+        return snapshot, []
+    required = rules.config.get("required-tags", {}).get("tags", [])
+    resources, findings = [], []
+    for resource in snapshot.resources:
+        provider = resource.provider.inputs if resource.provider else None
+        added = remediate.missing_tags(resource.type, resource.inputs, provider, snapshot.tags, required)
+        if added:
+            resource = replace(resource, inputs=remediate.remediated(resource.inputs, added))
+            findings.append(Finding(rule=remediate.POLICY, id=remediate.RULE_ID, urn=resource.urn, type=resource.type,
+                                    name=resource.name, enforcement="remediate", severity="low", source="crossguard",
+                                    message=remediate.message(resource.name, resource.type, added)))
+        resources.append(resource)
+    return replace(snapshot, resources=resources), findings
+
+
+def judge(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None, engine: Any = None) -> list[Finding]:
+    """Remediation (when opted in), then every rule: the verdict a `pulumi preview` with the pack gives."""
+    policy = policy or PolicyConfig()
+    snapshot, remediations = remediate_snapshot(snapshot, rules, policy)
+    return sort_findings(remediations + rego_findings(snapshot, rules, policy, engine))
+
+
 def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR, policy_config: Optional[Path] = None,
              opa_url: Optional[str] = None) -> tuple[RuleSet, list[Finding]]:
     rules = RuleSet(rules_dir)
@@ -90,9 +117,14 @@ def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR, policy_config: Opt
 
         engine = OpaServer(opa_url, rules)
         engine.load()
-    return rules, rego_findings(snapshot, rules, policy, engine)
+    return rules, judge(snapshot, rules, policy, engine)
+
+
+def known_policies(rules: RuleSet) -> dict[str, dict[str, Any]]:
+    """Every policy a policy config may name, with its settings: the Rego rules and the tag remediation."""
+    return {**{r.name: rules.config.get(r.name, {}) for r in rules.rules}, remediate.POLICY: {}}
 
 
 def load_policy_config(path: Optional[Path], rules: RuleSet) -> PolicyConfig:
     """The policy config file, checked against the settings each rule has in rego/data.json."""
-    return policy_config.load(path, {r.name: rules.config.get(r.name, {}) for r in rules.rules})
+    return policy_config.load(path, known_policies(rules))

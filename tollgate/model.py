@@ -58,6 +58,8 @@ class Snapshot:
     resources: list[Resource]
     # The stack's configured environment (config `<project>:environment` or `tollgate:environment`).
     environment: Optional[str] = None
+    # The stack's tag set (config `<project>:tags` or `tollgate:tags`), for tag remediation.
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
@@ -69,7 +71,7 @@ class Snapshot:
     def from_dict(cls, data: dict[str, Any], origin: str = "<snapshot>") -> "Snapshot":
         try:
             resources = [_resource_from_dict(r) for r in data["resources"]]
-            return cls(data["project"], data["stack"], resources, data.get("environment"))
+            return cls(data["project"], data["stack"], resources, data.get("environment"), dict(data.get("tags") or {}))
         except (KeyError, TypeError) as exc:
             raise TollgateError(f"not a Tollgate snapshot: missing or malformed {exc}", origin,
                                 fix="write snapshots with `tollgate preview --snapshot-out FILE`") from exc

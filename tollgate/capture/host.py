@@ -13,6 +13,7 @@ from typing import Optional
 from ..errors import TollgateError
 from ..model import Snapshot
 from ..project import Project, StackConfig, load_project, load_stack
+from ..remediate import stack_tags
 
 TOLLGATE_ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding the tollgate package
 
@@ -67,4 +68,4 @@ def run_program(project: Project, stack: str, config: StackConfig, progress: boo
                             err.get("file") or str(project.pwd / project.program), err.get("line"),
                             fix="fix the program (it must run under `pulumi preview` too)")
     return Snapshot.from_dict({"project": project.name, "stack": stack, "environment": config.environment,
-                               "resources": result["resources"]})
+                               "tags": stack_tags(config.config, project.name), "resources": result["resources"]})

@@ -1,0 +1,75 @@
+"""Tag remediation: fill a resource's missing required tags from the stack's tag set.
+
+Opt-in (policy `required-tags-remediation`, off unless a policy config sets it to `remediate`), so
+`pulumi up` can fix rather than block where a team chooses that. The CrossGuard pack runs it in
+`Remediate`; `tollgate preview` applies the same function to the snapshot before judging it, as the
+engine analyzes remediated properties, so both paths reach the same verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+POLICY = "required-tags-remediation"
+RULE_ID = "TG001"  # it remediates what required-tags reports
+DESCRIPTION = ("Fills a taggable AWS resource's missing required tags from the stack's tag set "
+               "(config tollgate:tags); opt in with enforcement level remediate.")
+TAGGABLE = Path(__file__).resolve().parent / "data" / "aws-taggable-types.json"
+UNKNOWNS = ("04da6b54-80e4-46f7-96ec-b56ff0331ba9", "dd056dcd-154b-4c76-9bd3-c8f88648b5ff")
+
+
+@cache
+def taggable_types() -> frozenset[str]:
+    return frozenset(json.loads(TAGGABLE.read_text(encoding="utf-8"))["types"])
+
+
+def _blank(value: Any) -> bool:
+    return not isinstance(value, str) or not value.strip()
+
+
+def _tags(value: Any) -> Optional[dict[str, Any]]:
+    """A tag map, or None when it cannot be known (unknown at preview): then nothing is filled."""
+    if value in UNKNOWNS:
+        return None
+    if isinstance(value, str):  # a provider's defaultTags arrive JSON-encoded
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def missing_tags(type_: str, props: Mapping[str, Any], provider_props: Optional[Mapping[str, Any]],
+                 stack_tags: Mapping[str, str], required: list[str]) -> dict[str, str]:
+    """The stack's values for the required tags this resource lacks (its own tags and provider default tags)."""
+    if type_ not in taggable_types() or not stack_tags:
+        return {}
+    own = _tags(props.get("tags"))
+    defaults = _tags((provider_props or {}).get("defaultTags"))
+    default_tags = _tags(defaults.get("tags")) if defaults is not None else None
+    if own is None or default_tags is None:
+        return {}
+    effective = {**default_tags, **own}
+    return {k: stack_tags[k] for k in required if _blank(effective.get(k)) and not _blank(stack_tags.get(k))}
+
+
+def remediated(props: Mapping[str, Any], added: Mapping[str, str]) -> dict[str, Any]:
+    own = _tags(props.get("tags")) or {}
+    return {**props, "tags": {**own, **added}}
+
+
+def message(name: str, type_: str, added: Mapping[str, str]) -> str:
+    return (f"`{name}` ({type_}) gets missing tags {', '.join(sorted(added))} from the stack's tag set "
+            "(tollgate:tags) by remediation")
+
+
+def stack_tags(config: Mapping[str, str], project: str) -> dict[str, str]:
+    """The stack's tag set from its config (PULUMI_CONFIG form: structured values are JSON strings)."""
+    for key in (f"{project}:tags", "tollgate:tags"):
+        if key in config:
+            tags = _tags(config[key])
+            return {k: v for k, v in (tags or {}).items() if isinstance(v, str)}
+    return {}
