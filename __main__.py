@@ -38,7 +38,7 @@ batch = {
         max_vcpus=settings["maxVcpus"], instance_types=settings["instanceTypes"],
         max_instance_vcpus=settings.get("maxInstanceVcpus", 4),
         on_demand_fallback=settings.get("onDemandFallback", False),
-        instance_tags=tagging.tags), opts=opts)
+        expected_vcpu_hours=settings.get("expectedVcpuHours"), instance_tags=tagging.tags), opts=opts)
     for name, settings in config.require_object("batch").items()
 }
 
@@ -85,7 +85,7 @@ pools = {
         tags=tagging.tags, instance_types=settings["instanceTypes"], max_size=settings["maxSize"],
         min_size=settings.get("minSize"), desired_size=settings.get("desiredSize"),
         capacity_type=CapacityType(settings.get("capacityType", "SPOT")),
-        labels={"pool": name},
+        labels={"pool": name}, expected_node_hours=settings.get("expectedNodeHours"),
         off_hours=OffHours(off_hours["timeZone"]) if off_hours and settings.get("offHours", True) else None),
         opts=opts)
     for name, settings in config.require_object("nodePools").items()

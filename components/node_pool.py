@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import catalog
+from .catalog import check_usage, usage_props
 
 REQUIRED_TAGS = ("project", "environment", "team", "cost-center", "owner")
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -126,8 +127,12 @@ class TaggedNodePoolArgs:
     """Night/weekend scale-to-zero schedules; none by default."""
     off_hours_in_prod: bool = False
     """Allow off_hours on a prod pool (refused otherwise: prod serves around the clock)."""
+    expected_node_hours: Optional[float] = None
+    """Node-hours the pool runs per month (e.g. a GPU pool that scales up for jobs); recorded (as the
+    component's `usage`) for the cost estimate. Default: desired size over the hours its schedules leave on."""
 
     def __post_init__(self) -> None:
+        check_usage("TaggedNodePoolArgs", "expected_node_hours", self.expected_node_hours)
         self._check_tags()
         self.capacity_type = _enum("capacity_type", CapacityType, self.capacity_type)
         self._check_instance_types()
@@ -206,7 +211,8 @@ class TaggedNodePool(pulumi.ComponentResource):
     schedules: list[aws.autoscaling.Schedule]
 
     def __init__(self, name: str, args: TaggedNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("tollgate:components:TaggedNodePool", name, None, opts)
+        super().__init__("tollgate:components:TaggedNodePool", name,
+                         usage_props(node_hours=args.expected_node_hours), opts)
         self.launch_template = self._launch_template(name, args)
         self.node_group = self._node_group(name, args)
         self.schedules = self._off_hours(name, args) if args.off_hours else []

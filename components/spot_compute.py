@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import catalog
+from .catalog import check_usage, usage_props
 
 # Interchangeable 4 vCPU / 16 GiB types: three spot pools, all within dev's TG002 cap of 4 vCPU.
 DEFAULT_INSTANCE_TYPES = ("m6i.xlarge", "m5.xlarge", "m7i.xlarge")
@@ -86,8 +87,11 @@ class SpotComputeEnvironmentArgs:
     stack's cost tags here to see the instances in cost allocation reports."""
     tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Extra tags on every taggable child, on top of the stack's tag set."""
+    expected_vcpu_hours: Optional[float] = None
+    """vCPU-hours the spot environment runs per month; recorded (as the component's `usage`) for the cost estimate."""
 
     def __post_init__(self) -> None:
+        check_usage("SpotComputeEnvironmentArgs", "expected_vcpu_hours", self.expected_vcpu_hours)
         _check_positive_int("max_vcpus", self.max_vcpus)
         _check_positive_int("min_vcpus", self.min_vcpus, minimum=0)
         if self.min_vcpus > self.max_vcpus:
@@ -152,7 +156,8 @@ class SpotComputeEnvironment(pulumi.ComponentResource):
     job_definition: aws.batch.JobDefinition
 
     def __init__(self, name: str, args: SpotComputeEnvironmentArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("tollgate:components:SpotComputeEnvironment", name, None, opts)
+        super().__init__("tollgate:components:SpotComputeEnvironment", name,
+                         usage_props(vcpu_hours=args.expected_vcpu_hours), opts)
         self._name, self._args = name, args
         self._child = pulumi.ResourceOptions(parent=self)
         self._tags = dict(args.tags) or None  # absent rather than empty: the stack's tags come from the provider

@@ -16,6 +16,8 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
+from .catalog import check_usage, usage_props
+
 # S3's minimum storage durations. For STANDARD_IA S3 rejects a shorter stay (first transition >= 30 days,
 # next one >= 30 days later); for the Glacier classes it bills the full minimum, so a shorter stay pays
 # for storage nobody uses and the step is only worth it when objects stay that long.
@@ -103,8 +105,11 @@ class TieredBucketArgs:
     """Let `pulumi destroy` delete a bucket that still holds objects (dev and test stacks only)."""
     tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Extra tags on the bucket, on top of the stack's tag set (e.g. {"data-class": "raw"})."""
+    expected_gb: Optional[float] = None
+    """GB the bucket holds at steady state; recorded (as the component's `usage`) for the cost estimate."""
 
     def __post_init__(self) -> None:
+        check_usage("TieredBucketArgs", "expected_gb", self.expected_gb)
         self.tiering = _choice("tiering", Tiering, self.tiering)
         self.archive_class = _choice("archive_class", ArchiveClass, self.archive_class)
         _check_days("abort_multipart_days", self.abort_multipart_days, 1, optional=False)
@@ -225,7 +230,7 @@ class TieredBucket(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: TieredBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("tollgate:components:TieredBucket", name, None, opts)
+        super().__init__("tollgate:components:TieredBucket", name, usage_props(storage_gb=args.expected_gb), opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=args.force_destroy,
                                     tags=dict(args.tags) or None,  # the stack's tags come from Tagging
