@@ -96,6 +96,17 @@ def _resource_from_dict(r: dict[str, Any]) -> Resource:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """An approved exception (waivers.yaml), reviewed like code: who, why, until when."""
+
+    rule: str
+    resource: str   # urn or name pattern it matched
+    owner: str
+    reason: str
+    expires: str    # ISO date; the waiver is void after it
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     id: str
@@ -106,6 +117,12 @@ class Finding:
     severity: str
     message: str
     source: str
+    waiver: Optional[Waiver] = None  # set when a waiver covers it: reported as waived, never removed
+
+    @property
+    def blocking(self) -> bool:
+        """A mandatory finding no waiver covers: what fails a preview."""
+        return self.enforcement == "mandatory" and self.waiver is None
 
     def __post_init__(self) -> None:
         if self.enforcement not in ENFORCEMENTS:

@@ -12,9 +12,10 @@ from ..model import Finding, Snapshot
 class Summary:
     resources: int
     rules: int
-    mandatory: int
+    mandatory: int   # blocking: mandatory and not waived
     advisory: int
     remediate: int
+    waived: int = 0
 
     @property
     def passed(self) -> bool:
@@ -35,9 +36,10 @@ class Report:
 
 def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding]) -> Report:
     def count(level: str) -> int:
-        return sum(1 for f in findings if f.enforcement == level)
+        return sum(1 for f in findings if f.enforcement == level and f.waiver is None)
 
     locations = {r.urn: f"{r.source.file}:{r.source.line}" for r in snapshot.resources if r.source}
     summary = Summary(resources=len(snapshot.resources), rules=rule_count, mandatory=count("mandatory"),
-                      advisory=count("advisory"), remediate=count("remediate"))
+                      advisory=count("advisory"), remediate=count("remediate"),
+                      waived=sum(1 for f in findings if f.waiver is not None))
     return Report(snapshot.project, snapshot.stack, findings, summary, locations)

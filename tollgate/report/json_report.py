@@ -18,6 +18,6 @@ def render(report: Report) -> str:
     doc = {
         "project": report.project, "stack": report.stack, "findings": findings,
         "summary": {"resources": s.resources, "rules": s.rules, "mandatory": s.mandatory,
-                    "advisory": s.advisory, "remediate": s.remediate, "passed": s.passed},
+                    "advisory": s.advisory, "remediate": s.remediate, "waived": s.waived, "passed": s.passed},
     }
     return json.dumps(doc, indent=2) + "\n"
