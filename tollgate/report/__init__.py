@@ -1,11 +1,41 @@
-"""Report: findings -> table | json. Reports never see secret values: snapshots hold none."""
+"""Report: findings -> table | json | sarif | junit | markdown. Reports never see secret values: snapshots hold none."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Iterable, Optional
 
 from ..model import Finding, Snapshot
+
+FAIL_ON = ("mandatory", "advisory", "never")
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What a report says about a rule that ran (sarif rules[], junit passing cases), findings or not."""
+
+    name: str          # required-tags
+    id: str            # TG001
+    title: str
+    description: str
+    severity: str
+    enforcement: str   # the rule's default level; a finding carries the level in force
+    source: str = "rego"
+    file: str = ""     # the rule's file name, e.g. required_tags.rego
+
+    @classmethod
+    def of(cls, rule: Any, source: str = "rego") -> "RuleMeta":
+        """From a rego.Rule (or anything with its attributes): the report stage never loads rules itself."""
+        return cls(rule.name, rule.id, rule.title, rule.description, rule.severity, rule.enforcement, source,
+                   str(getattr(rule, "file", "")).replace("\\", "/").rsplit("/", 1)[-1])
+
+
+def failing(findings: Iterable[Finding], fail_on: str = "mandatory") -> list[Finding]:
+    """The findings that fail the run under `--fail-on`: blocking ones, plus unwaived advisories for `advisory`."""
+    if fail_on == "never":
+        return []
+    return [f for f in findings
+            if f.blocking or (fail_on == "advisory" and f.enforcement == "advisory" and f.waiver is None)]
 
 
 @dataclass
@@ -29,12 +59,18 @@ class Report:
     findings: list[Finding]
     summary: Summary
     locations: dict[str, str] = field(default_factory=dict)  # urn -> "file:line"
+    rules: list[RuleMeta] = field(default_factory=list)      # every rule that ran
 
     def location(self, urn: str) -> Optional[str]:
         return self.locations.get(urn)
 
+    def position(self, urn: str) -> tuple[Optional[str], Optional[int]]:
+        """(file, line) of the program line that declared the resource, or (None, None)."""
+        file, _, line = (self.locations.get(urn) or "").rpartition(":")
+        return (file, int(line)) if file and line.isdigit() else (None, None)
 
-def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding]) -> Report:
+
+def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding], rules: Iterable[Any] = ()) -> Report:
     def count(level: str) -> int:
         return sum(1 for f in findings if f.enforcement == level and f.waiver is None)
 
@@ -42,4 +78,5 @@ def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding]) -
     summary = Summary(resources=len(snapshot.resources), rules=rule_count, mandatory=count("mandatory"),
                       advisory=count("advisory"), remediate=count("remediate"),
                       waived=sum(1 for f in findings if f.waiver is not None))
-    return Report(snapshot.project, snapshot.stack, findings, summary, locations)
+    metas = [r if isinstance(r, RuleMeta) else RuleMeta.of(r) for r in rules]
+    return Report(snapshot.project, snapshot.stack, findings, summary, locations, metas)

@@ -6,8 +6,13 @@ import textwrap
 
 from . import Report
 
-MARK = {"mandatory": "✖", "remediate": "✎", "advisory": "!"}
-ORDER = {"mandatory": 0, "remediate": 1, "advisory": 2}
+MARK = {"mandatory": "✖", "remediate": "✎", "advisory": "!", "waived": "~"}
+ORDER = {"mandatory": 0, "remediate": 1, "advisory": 2, "waived": 3}
+
+
+def _level(f) -> str:
+    """A waived finding is listed (never removed) but ranks and reads as waived."""
+    return "waived" if f.waiver is not None else f.enforcement
 
 
 def render(report: Report, width: int = 100) -> str:
@@ -16,18 +21,20 @@ def render(report: Report, width: int = 100) -> str:
     groups: dict[str, list] = {}
     for finding in report.findings:
         groups.setdefault(finding.urn, []).append(finding)
-    ranked = sorted(groups.items(), key=lambda kv: (min(ORDER[f.enforcement] for f in kv[1]), kv[0]))
+    ranked = sorted(groups.items(), key=lambda kv: (min(ORDER[_level(f)] for f in kv[1]), kv[0]))
     for urn, findings in ranked:
         first = findings[0]
-        worst = min((f.enforcement for f in findings), key=ORDER.get)
+        worst = min((_level(f) for f in findings), key=ORDER.get)
         where = report.location(urn)
         lines.append(f"{MARK[worst]} {first.name or '(stack)'}  {first.type}" + (f"  at {where}" if where else ""))
-        for f in sorted(findings, key=lambda f: (ORDER[f.enforcement], f.id, f.message)):
-            lines.append(f"    {f.enforcement.upper():<9} {f.id} {f.rule}")
+        for f in sorted(findings, key=lambda f: (ORDER[_level(f)], f.id, f.message)):
+            w = f.waiver
+            lines.append(f"    {_level(f).upper():<9} {f.id} {f.rule}" + (
+                f"  ({f.enforcement}; waived by {w.owner} until {w.expires}: {w.reason})" if w else ""))
             lines += textwrap.wrap(f.message, width=width, initial_indent=" " * 8, subsequent_indent=" " * 8)
         lines.append("")
     verdict = "FAIL" if not s.passed else "PASS"
     touched = len(groups)
-    lines.append(f"{verdict}: {s.mandatory} mandatory, {s.advisory} advisory, {s.remediate} remediate finding(s) "
-                 f"on {touched} of {s.resources} resources")
+    lines.append(f"{verdict}: {s.mandatory} mandatory, {s.advisory} advisory, {s.remediate} remediate finding(s)"
+                 + (f", {s.waived} waived" if s.waived else "") + f" on {touched} of {s.resources} resources")
     return "\n".join(lines) + "\n"
