@@ -34,7 +34,10 @@ RULES_DIR = REPO_ROOT / "rego"
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tollgate import policy_config, remediate  # noqa: E402
+from tollgate import budget_check, policy_config, remediate  # noqa: E402
+from tollgate.cost import estimate, load_usage, usage_path  # noqa: E402
+from tollgate.evaluate import stack_urn  # noqa: E402
+from tollgate.model import ProviderRef, Resource, Snapshot  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
 from tollgate.rego import Rule, RuleResult, RuleSet, opa_input  # noqa: E402
 
@@ -77,7 +80,38 @@ def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
     """A policy (or two) per listed Rego rule, then the Python-only tag remediation."""
     rules = load_rules(names, rules_dir)
     made = [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
-    return made + [tag_remediation(rules)]
+    return made + [tag_remediation(rules), cost_within_budget()]
+
+
+def cost_within_budget() -> Policy:
+    """TG011, Python-only: the stack's estimated monthly cost (tollgate.cost, the same estimator as
+    `tollgate preview`) against its own monthly COST budgets."""
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [_resource(r) for r in args.resources]
+        stack_name = os.environ.get("PULUMI_STACK") or pulumi.get_stack()
+        project = os.environ.get("PULUMI_PROJECT") or pulumi.get_project()
+        snapshot = Snapshot(project, stack_name, resources)
+        usage_file = usage_path(REPO_ROOT / "stacks", stack_name)  # the pack is served from this repository
+        costs = estimate(snapshot, load_usage(usage_file) if usage_file.exists() else None)
+        for finding in budget_check.cost_findings(snapshot, costs.monthly_usd, len(costs.not_priced),
+                                                  stack_urn(snapshot)):
+            report_violation(finding.message, finding.urn)
+
+    return StackValidationPolicy(
+        name=budget_check.RULE, description=budget_check.DESCRIPTION, validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY, severity=Severity(budget_check.SEVERITY),
+        framework=PolicyComplianceFramework(FRAMEWORK, reference=budget_check.RULE_ID))
+
+
+def _resource(r: Any) -> Resource:
+    """An AnalyzeStack resource as a snapshot Resource (what the estimator reads)."""
+    provider = ProviderRef(r.provider.urn, _plain(r.provider.props)) if r.provider is not None else None
+    # Only custom resources and providers have a provider; components (and the Stack) do not.
+    custom = r.provider is not None or r.resource_type.startswith("pulumi:providers:")
+    return Resource(urn=r.urn, type=r.resource_type, name=r.name, custom=custom,
+                    inputs=_plain(r.props), parent=r.parent.urn if r.parent is not None else None, provider=provider,
+                    dependencies=[d.urn for d in r.dependencies],
+                    property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
 
 
 def tag_remediation(rules: Evaluator) -> Policy:

@@ -53,7 +53,8 @@ def test_repo_dev_stack_passes_with_json_report(capsys):
     code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--format", "json")
     doc = json.loads(out)
     assert code == 0, err
-    assert set(doc) == {"project", "stack", "findings", "summary"}
+    assert set(doc) == {"project", "stack", "findings", "summary", "cost"}
+    assert doc["cost"]["monthly_usd"] > 0 and doc["cost"]["not_priced"] == 0 and doc["cost"]["price_date"]
     assert doc["project"] == "tollgate" and doc["stack"] == "dev"
     assert doc["summary"]["mandatory"] == 0 and doc["summary"]["passed"] is True
     assert doc["summary"]["rules"] >= 2 and doc["summary"]["resources"] > 3
@@ -215,3 +216,15 @@ def test_invalid_policy_config_exits_2_naming_the_key(capsys, tmp_path, doc, err
     code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "dev", "--policy-config", str(config))
     assert code == 2 and out == ""
     assert f"{config}: {error}" in err
+
+
+def test_cost_command_prices_the_stack_and_its_naive_twin(capsys):
+    code, out, _ = run(capsys, "cost", "--cwd", str(ROOT), "--stack", "prod", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert set(doc) >= {"monthly_usd", "baseline_monthly_usd", "price_date", "resources"}
+    assert 0 < doc["monthly_usd"] < doc["baseline_monthly_usd"]
+    pools = {r["name"]: r for r in doc["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"}
+    assert pools["pool-workers-node-group"]["priced"] and "spot" in pools["pool-workers-node-group"]["basis"]
+    code, table_out, _ = run(capsys, "cost", "--cwd", str(ROOT), "--stack", "prod")
+    assert code == 0 and "TOTAL" in table_out and "pool-workers-node-group" in table_out

@@ -15,6 +15,7 @@ import pytest
 import test_rules_compute
 import test_rules_k8s
 import test_rules_stack
+from tollgate import budget_check
 from tollgate.capture.host import capture
 from tollgate.crossguard import start_pack
 from tollgate.evaluate import RULES_DIR, judge
@@ -26,6 +27,20 @@ from conftest import FIXTURES, ROOT, capture_source
 from opa_double import OpaDouble
 
 PACK = ROOT / "policy_pack"
+TAGS = {"project": "atlas", "environment": "dev", "team": "ml", "cost-center": "cc-ml", "owner": "ml@example.com"}
+# A clean stack whose $25 budget its spot pool alone outruns: only cost-within-budget (TG011) fires.
+OVER_BUDGET = """
+from components.cost_budget import CostBudget, CostBudgetArgs
+from components.node_pool import TaggedNodePool, TaggedNodePoolArgs
+from components.tagging import Tagging
+
+tagging = Tagging.from_config()
+opts = tagging.resource_options()
+TaggedNodePool("jobs", TaggedNodePoolArgs(
+    cluster_name="ml", node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-0a1b2c3d"],
+    tags=tagging.tags, instance_types=["m5.large", "m6i.large"], desired_size=2, max_size=3), opts=opts)
+CostBudget("team", CostBudgetArgs(limit_usd=25), opts=opts)
+"""
 DEV = {"tollgate:environment": "dev"}
 # scenario -> (fixture directory or inline program, stack, extra stack config for inline programs)
 SCENARIOS = {
@@ -39,6 +54,7 @@ SCENARIOS = {
     "stack-tidy": (test_rules_stack.TIDY, "dev", {}),
     "stack-prod": (test_rules_stack.PROD, "prod", {}),
     **{f"platform-{stack}": (ROOT, stack, None) for stack in ("dev", "staging", "prod")},
+    "over-budget": (OVER_BUDGET, "dev", {"tollgate:tags": TAGS, "tollgate:environment": "dev"}),
 }
 
 
@@ -83,4 +99,4 @@ def test_engine_pack_and_opa_agree(scenario, rules, opa):
 def test_the_scenarios_exercise_every_rule(rules):
     """So that agreement means something: every rule reports on at least one scenario."""
     reported = {f.rule for scenario in SCENARIOS for f in judge(scenario_snapshot(scenario)[0], rules)}
-    assert {r.name for r in rules.rules} <= reported
+    assert {r.name for r in rules.rules} | {budget_check.RULE} <= reported

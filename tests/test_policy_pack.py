@@ -17,7 +17,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from conftest import captured
 from tollgate import crossguard
-from tollgate import policy_config, remediate
+from tollgate import budget_check, policy_config, remediate
 from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
 from tollgate.evaluate import judge, known_policies, rego_findings, resource_input
@@ -76,7 +76,8 @@ def test_policies_are_the_rules_with_their_metadata(pack, rules):
     info = pack.analyzer_info()
     policies = {p.name: p for p in info.policies}
     assert info.name == "tollgate"
-    assert {n for n in policies if not n.endswith(UNDECIDED)} == {r.name for r in rules.rules} | {remediate.POLICY}
+    python_only = {remediate.POLICY, budget_check.RULE}
+    assert {n for n in policies if not n.endswith(UNDECIDED)} == {r.name for r in rules.rules} | python_only
     for rule in rules.rules:
         policy = policies[rule.name]
         assert (policy.enforcementLevel, policy.severity) == (LEVEL[rule.enforcement], SEVERITY[rule.severity])

@@ -57,8 +57,10 @@ def cost_findings(snapshot: Snapshot, monthly_usd: float, not_priced: int, stack
         return []
     name = f"Stack `{snapshot.stack}`"
 
+    root = next((r.name for r in snapshot.resources if r.urn == stack_urn), "")
+
     def finding(enforcement: str, message: str) -> Finding:
-        return Finding(rule=RULE, id=RULE_ID, urn=stack_urn, type="pulumi:pulumi:Stack", name="",
+        return Finding(rule=RULE, id=RULE_ID, urn=stack_urn, type="pulumi:pulumi:Stack", name=root,
                        enforcement=enforcement, severity=SEVERITY, message=message, source="cost")
 
     unknown = [b.resource.name for b in counted if b.limit is None]

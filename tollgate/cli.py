@@ -1,22 +1,27 @@
 """`tollgate preview`: capture -> evaluate -> report, with an exit code CI can gate on.
 
-Exit 0: no mandatory finding. 1: at least one. 2: the preview could not be done (never a pass).
+Exit 0: no finding that fails the run under --fail-on (default: no unwaived mandatory finding). 1: at least
+one. 2: the preview could not be done (never a pass), whatever --fail-on says.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional, Sequence
 
 from .errors import TollgateError
-from .evaluate import ENGINE_ERROR, RULES_DIR, evaluate
+from .evaluate import ENGINE_ERROR, RULES_DIR, evaluate, stack_urn
 from .model import Snapshot
-from .report import build_report
-from .report import json_report, table
+from .remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
+from .report import FAIL_ON, build_report, failing
+from .report import json_report, junit, markdown, sarif, table
+from .waive import apply_waivers, read_waivers
 
-FORMATS = {"table": table.render, "json": json_report.render}
+FORMATS = {"table": table.render, "json": json_report.render, "sarif": sarif.render, "junit": junit.render,
+           "markdown": markdown.render}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--stack", required=True, help="stack name; config comes from Pulumi.<stack>.yaml")
     preview.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
     preview.add_argument("--format", choices=sorted(FORMATS), default="table")
+    preview.add_argument("--fail-on", choices=FAIL_ON, default="mandatory",
+                         help="exit 1 on: mandatory (unwaived mandatory findings, the default), advisory (those and "
+                              "unwaived advisories), never (exit 0 unless the preview could not be done: that is 2)")
+    preview.add_argument("--base-snapshot", type=Path, help="snapshot of the base branch (from --snapshot-out): "
+                                                            "--format markdown shows the cost change against it")
     preview.add_argument("--output", type=Path, help="write the report here instead of stdout")
     preview.add_argument("--snapshot-out", type=Path, help="also write the captured snapshot as JSON")
     preview.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
@@ -35,12 +45,43 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--policy-config", type=Path,
                          help="per-stack policy config (pulumi --policy-pack-config format), e.g. "
                               "stacks/policy-config.dev.json")
+    preview.add_argument("--checkov", action="store_true",
+                         help="also run checkov (its own virtualenv, .venv-checkov) on the AWS resources as a "
+                              "Terraform plan and the Kubernetes resources as manifests; its failed checks are "
+                              "findings with source checkov")
+    preview.add_argument("--waivers", type=Path, help="approved exceptions (rule, resource, owner, reason, expires); "
+                                                      "default: waivers.yaml in --cwd, if present")
+    cost = sub.add_parser("cost", help="estimate the stack's monthly cost and its saving against the naive twin")
+    cost.add_argument("--stack", required=True)
+    cost.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
+    cost.add_argument("--format", choices=["table", "json"], default="table")
+    cost.add_argument("--snapshot", type=Path, help="price this snapshot file instead of running the program")
+    cost.add_argument("--output", type=Path, help="write the report here instead of stdout")
     rego = sub.add_parser("rego", help="work with the Rego rules").add_subparsers(dest="rego_command", required=True)
     bundle = rego.add_parser("bundle", help="write the rules as an OPA bundle (tar.gz) an OPA fleet can serve")
     bundle.add_argument("--out", type=Path, default=Path("tollgate-bundle.tar.gz"))
     bundle.add_argument("--rules", type=Path, default=RULES_DIR)
     bundle.add_argument("--revision", help="bundle revision (default: the current UTC time)")
     return parser
+
+
+def cost_report(args: argparse.Namespace) -> int:
+    from .cost import estimate
+    from .report.cost_table import render_json, render_table
+
+    if args.snapshot:
+        snapshot = Snapshot.read(args.snapshot)
+    else:
+        from .capture.host import capture
+
+        snapshot = capture(args.cwd, args.stack, progress=sys.stderr.isatty())
+    costs = estimate(snapshot, _usage(args))
+    text = render_json(costs) if args.format == "json" else render_table(costs)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def rego_bundle(args: argparse.Namespace) -> int:
@@ -68,8 +109,40 @@ class _Progress:
         self.say("")
 
 
+def _usage(args: argparse.Namespace):
+    """The project's usage.<stack>.yaml (when --cwd is a Pulumi project), for every estimate of this run.
+
+    The base snapshot is priced with the same usage, so a change shown is what the resources changed, not
+    what the usage assumptions did.
+    """
+    from .cost import load_usage, usage_path
+    from .project import load_project
+
+    if not (args.cwd / "Pulumi.yaml").exists():
+        return None
+    try:
+        return load_usage(usage_path(load_project(args.cwd).stack_config_dir, args.stack))
+    except TollgateError:
+        if not args.snapshot:  # judging a saved snapshot needs no runnable project: price without usage
+            raise
+        return None
+
+
+def _render(args: argparse.Namespace, report, usage) -> str:
+    """The report in args.format; the formats that need more than the report get it here."""
+    if args.format == "junit":
+        return junit.render(report, fail_on=args.fail_on)
+    if args.format == "markdown":
+        from .cost import estimate
+
+        base = estimate(Snapshot.read(args.base_snapshot), usage) if args.base_snapshot else None
+        return markdown.render(report, report.cost, base, fail_on=args.fail_on)
+    return FORMATS[args.format](report)
+
+
 def preview(args: argparse.Namespace) -> int:
     progress = _Progress()
+    waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
     if args.snapshot:
         snapshot = Snapshot.read(args.snapshot)
     else:
@@ -80,10 +153,21 @@ def preview(args: argparse.Namespace) -> int:
     if args.snapshot_out:
         snapshot.write(args.snapshot_out)
     progress.say(f"evaluating {len(snapshot.resources)} resources ...")
-    rules, findings = evaluate(snapshot, args.rules, args.policy_config, args.opa_url)
+    from .cost import estimate
+
+    usage = _usage(args)
+    costs = estimate(snapshot, usage)
+    rules, findings = evaluate(snapshot, args.rules, args.policy_config, args.opa_url, costs)
+    if args.checkov:
+        from .checkov import run_checkov
+
+        progress.say(f"running checkov on {len(snapshot.resources)} resources ...")
+        findings = findings + run_checkov(snapshot, cwd=args.cwd)
+    known = {r.name: r.id for r in rules.rules} | {REMEDIATION: REMEDIATION_ID} | {f.rule: f.id for f in findings}
+    findings = apply_waivers(findings, waivers, datetime.now(timezone.utc).date(), known, stack_urn(snapshot))
     progress.done()
-    report = build_report(snapshot, len(rules.rules), findings)
-    text = FORMATS[args.format](report)
+    report = build_report(snapshot, len(rules.rules), findings, rules.rules, costs)
+    text = _render(args, report, usage)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
@@ -91,13 +175,13 @@ def preview(args: argparse.Namespace) -> int:
     if any(f.rule == ENGINE_ERROR for f in findings):
         sys.stderr.write("tollgate: error: a rule failed to evaluate; the preview is incomplete (see the engine-error finding)\n")
         return 2
-    return 0 if report.summary.passed else 1
+    return 1 if failing(report.findings, args.fail_on) else 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return preview(args) if args.command == "preview" else rego_bundle(args)
+        return {"preview": preview, "cost": cost_report, "rego": rego_bundle}[args.command](args)
     except TollgateError as exc:
         sys.stderr.write(f"tollgate: error: {exc}\n")
         return 2

@@ -6,7 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from . import policy_config, remediate
+from . import budget_check, policy_config, remediate
+from .cost import Estimate, estimate
 from .model import Finding, Resource, Snapshot
 from .policy_config import PolicyConfig
 from .rego import RuleResult, RuleSet, opa_input
@@ -100,15 +101,25 @@ def remediate_snapshot(snapshot: Snapshot, rules: RuleSet, policy: PolicyConfig)
     return replace(snapshot, resources=resources), findings
 
 
-def judge(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None, engine: Any = None) -> list[Finding]:
-    """Remediation (when opted in), then every rule: the verdict a `pulumi preview` with the pack gives."""
+def cost_findings(snapshot: Snapshot, policy: PolicyConfig, costs: Optional[Estimate] = None) -> list[Finding]:
+    """TG011: the stack's estimate against its own monthly budgets (the cost source)."""
+    costs = costs if costs is not None else estimate(snapshot)
+    level = policy.level(budget_check.RULE, "mandatory")
+    return budget_check.cost_findings(snapshot, costs.monthly_usd, len(costs.not_priced), stack_urn(snapshot), level)
+
+
+def judge(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None, engine: Any = None,
+          costs: Optional[Estimate] = None) -> list[Finding]:
+    """Remediation (when opted in), every rule, then cost within budget: the verdict a `pulumi preview`
+    with the pack gives. `costs` is the snapshot's estimate when the caller has one (with its usage file)."""
     policy = policy or PolicyConfig()
     snapshot, remediations = remediate_snapshot(snapshot, rules, policy)
-    return sort_findings(remediations + rego_findings(snapshot, rules, policy, engine))
+    return sort_findings(remediations + rego_findings(snapshot, rules, policy, engine)
+                         + cost_findings(snapshot, policy, costs))
 
 
 def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR, policy_config: Optional[Path] = None,
-             opa_url: Optional[str] = None) -> tuple[RuleSet, list[Finding]]:
+             opa_url: Optional[str] = None, costs: Optional[Estimate] = None) -> tuple[RuleSet, list[Finding]]:
     rules = RuleSet(rules_dir)
     policy = load_policy_config(policy_config, rules)
     engine = None
@@ -117,12 +128,12 @@ def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR, policy_config: Opt
 
         engine = OpaServer(opa_url, rules)
         engine.load()
-    return rules, judge(snapshot, rules, policy, engine)
+    return rules, judge(snapshot, rules, policy, engine, costs)
 
 
 def known_policies(rules: RuleSet) -> dict[str, dict[str, Any]]:
     """Every policy a policy config may name, with its settings: the Rego rules and the tag remediation."""
-    return {**{r.name: rules.config.get(r.name, {}) for r in rules.rules}, remediate.POLICY: {}}
+    return {**{r.name: rules.config.get(r.name, {}) for r in rules.rules}, remediate.POLICY: {}, budget_check.RULE: {}}
 
 
 def load_policy_config(path: Optional[Path], rules: RuleSet) -> PolicyConfig:

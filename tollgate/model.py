@@ -17,7 +17,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MARKER = {SIG_KEY: SECRET_SIG}
 
 ENFORCEMENTS = ("mandatory", "advisory", "remediate")
-SOURCES = ("rego", "crossguard", "cost", "checkov")
+SOURCES = ("rego", "crossguard", "cost", "checkov", "waivers")  # waivers: findings about the waivers file
 
 
 def is_secret(value: Any) -> bool:

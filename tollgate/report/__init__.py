@@ -60,6 +60,18 @@ class Report:
     summary: Summary
     locations: dict[str, str] = field(default_factory=dict)  # urn -> "file:line"
     rules: list[RuleMeta] = field(default_factory=list)      # every rule that ran
+    cost: Any = None  # the stack's tollgate.cost.Estimate, when it was priced
+
+    def cost_summary(self) -> Optional[dict[str, Any]]:
+        """The estimate in a line: what every format shows of it."""
+        if self.cost is None:
+            return None
+        c = self.cost
+        saving = c.baseline_monthly_usd - c.monthly_usd
+        return {"monthly_usd": round(c.monthly_usd, 2), "baseline_monthly_usd": round(c.baseline_monthly_usd, 2),
+                "saving_usd": round(saving, 2),
+                "saving_percent": round(100 * saving / c.baseline_monthly_usd, 1) if c.baseline_monthly_usd else 0.0,
+                "not_priced": len(c.not_priced), "price_date": c.price_date}
 
     def location(self, urn: str) -> Optional[str]:
         return self.locations.get(urn)
@@ -70,7 +82,8 @@ class Report:
         return (file, int(line)) if file and line.isdigit() else (None, None)
 
 
-def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding], rules: Iterable[Any] = ()) -> Report:
+def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding], rules: Iterable[Any] = (),
+                 cost: Any = None) -> Report:
     def count(level: str) -> int:
         return sum(1 for f in findings if f.enforcement == level and f.waiver is None)
 
@@ -79,4 +92,4 @@ def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding], r
                       advisory=count("advisory"), remediate=count("remediate"),
                       waived=sum(1 for f in findings if f.waiver is not None))
     metas = [r if isinstance(r, RuleMeta) else RuleMeta.of(r) for r in rules]
-    return Report(snapshot.project, snapshot.stack, findings, summary, locations, metas)
+    return Report(snapshot.project, snapshot.stack, findings, summary, locations, metas, cost)

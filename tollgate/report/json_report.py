@@ -16,7 +16,7 @@ def render(report: Report) -> str:
         findings.append(entry)
     s = report.summary
     doc = {
-        "project": report.project, "stack": report.stack, "findings": findings,
+        "project": report.project, "stack": report.stack, "findings": findings, "cost": report.cost_summary(),
         "summary": {"resources": s.resources, "rules": s.rules, "mandatory": s.mandatory,
                     "advisory": s.advisory, "remediate": s.remediate, "waived": s.waived, "passed": s.passed},
     }

@@ -33,6 +33,12 @@ def render(report: Report, width: int = 100) -> str:
                 f"  ({f.enforcement}; waived by {w.owner} until {w.expires}: {w.reason})" if w else ""))
             lines += textwrap.wrap(f.message, width=width, initial_indent=" " * 8, subsequent_indent=" " * 8)
         lines.append("")
+    cost = report.cost_summary()
+    if cost:
+        unpriced = f", {cost['not_priced']} resources not priced" if cost["not_priced"] else ""
+        lines.append(f"Estimated cost: ${cost['monthly_usd']:,.2f}/month (naive twin ${cost['baseline_monthly_usd']:,.2f}, "
+                     f"saving {cost['saving_percent']:.0f} %; prices as of {cost['price_date']}{unpriced}); "
+                     "details: tollgate cost")
     verdict = "FAIL" if not s.passed else "PASS"
     touched = len(groups)
     lines.append(f"{verdict}: {s.mandatory} mandatory, {s.advisory} advisory, {s.remediate} remediate finding(s)"
