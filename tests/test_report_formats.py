@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from tollgate.cli import FORMATS, main
+from tollgate.cost import Estimate, LineItem
 from tollgate.evaluate import evaluate
 from tollgate.model import Finding, Snapshot, Waiver
 from tollgate.report import Report, build_report, junit, markdown, sarif, table
@@ -254,28 +255,14 @@ def test_junit_engine_error_is_an_error_and_the_rule_has_no_passing_case():
 # --- Markdown ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class LineItem:
-    urn: str
-    type: str
-    name: str
-    monthly_usd: float
-    baseline_monthly_usd: float
-    priced: bool = True
-    basis: str = ""
-
-
-@dataclass
-class Estimate:
-    monthly_usd: float
-    baseline_monthly_usd: float
-    price_date: str = "2026-01-15"
-    resources: list[LineItem] = field(default_factory=list)
+def estimate_of(monthly: float, baseline: float, resources: list | None = None) -> Estimate:
+    """A made-up estimate (the real type), so the cost section is tested on known figures."""
+    return Estimate(monthly, baseline, "2026-01-15", resources or [])
 
 
 def item(name: str, usd: float, priced: bool = True) -> LineItem:
     return LineItem(f"urn:pulumi:dev::p::aws:ec2/instance:Instance::{name}", "aws:ec2/instance:Instance", name,
-                    usd, usd * 2, priced)
+                    usd, usd * 2, priced, "made up")
 
 
 def test_markdown_blocks_with_a_mandatory_table_and_folded_advisories():
@@ -326,8 +313,8 @@ def test_markdown_escapes_cells():
 
 
 def test_markdown_cost_change_against_the_base():
-    base = Estimate(1000.0, 1500.0, resources=[item("web", 600.0), item("batch", 400.0)])
-    head = Estimate(1312.0, 2000.0, resources=[item("web", 600.0), item("batch", 512.0), item("gpu", 200.0),
+    base = estimate_of(1000.0, 1500.0, [item("web", 600.0), item("batch", 400.0)])
+    head = estimate_of(1312.0, 2000.0, [item("web", 600.0), item("batch", 512.0), item("gpu", 200.0),
                                                item("mystery", 0.0, priced=False)])
     text = markdown.render(judged("untagged"), head, base)
     cost = text[text.index("### Cost"):]
@@ -338,7 +325,7 @@ def test_markdown_cost_change_against_the_base():
     rows = [line for line in cost.splitlines() if line.startswith("| ") and "$" in line]
     assert rows == ["| gpu | aws:ec2/instance:Instance | new | $200.00 | +$200.00 |",
                     "| batch | aws:ec2/instance:Instance | $400.00 | $512.00 | +$112.00 |"]  # web did not change
-    cheaper = markdown.render(judged("untagged"), Estimate(900.0, 1500.0), base)
+    cheaper = markdown.render(judged("untagged"), estimate_of(900.0, 1500.0), base)
     assert "**-$100.00/month (from $1,000.00 to $900.00)**" in cheaper
     assert "Change against" not in markdown.render(judged("untagged"), head)
 
