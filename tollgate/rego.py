@@ -126,13 +126,18 @@ def driver_module(rules: list[Rule]) -> str:
 
 
 @cache
+def taggable_types() -> frozenset[str]:
+    """AWS resource types that accept `tags` (generated from pulumi-aws: scripts/gen_aws_taggable.py)."""
+    return frozenset(json.loads((DATA_DIR / "aws-taggable-types.json").read_text(encoding="utf-8"))["types"])
+
+
+@cache
 def reference_data() -> dict[str, Any]:
     """Facts the rules need: instance specs from the price table, taggable AWS types."""
     prices = yaml.safe_load((DATA_DIR / "aws-us-east-1.yaml").read_text(encoding="utf-8"))
     specs = {t: {"vcpu": v["vcpu"], "gpus": v.get("gpus", 0), "memory_gib": v["memory_gib"]}
              for t, v in prices["ec2_on_demand_hourly"].items()}
-    taggable = json.loads((DATA_DIR / "aws-taggable-types.json").read_text(encoding="utf-8"))["types"]
-    return {"instance_types": specs, "aws": {"taggable_types": {t: True for t in taggable}}}
+    return {"instance_types": specs, "aws": {"taggable_types": {t: True for t in sorted(taggable_types())}}}
 
 
 def engine_message(exc: Exception, with_position: bool = True) -> str:

@@ -9,21 +9,15 @@ engine analyzes remediated properties, so both paths reach the same verdict.
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
 from typing import Any, Mapping, Optional
+
+from .rego import taggable_types
 
 POLICY = "required-tags-remediation"
 RULE_ID = "TG001"  # it remediates what required-tags reports
 DESCRIPTION = ("Fills a taggable AWS resource's missing required tags from the stack's tag set "
                "(config tollgate:tags); opt in with enforcement level remediate.")
-TAGGABLE = Path(__file__).resolve().parent / "data" / "aws-taggable-types.json"
 UNKNOWNS = ("04da6b54-80e4-46f7-96ec-b56ff0331ba9", "dd056dcd-154b-4c76-9bd3-c8f88648b5ff")
-
-
-@cache
-def taggable_types() -> frozenset[str]:
-    return frozenset(json.loads(TAGGABLE.read_text(encoding="utf-8"))["types"])
 
 
 def _blank(value: Any) -> bool:
