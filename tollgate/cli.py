@@ -38,7 +38,15 @@ def _parser() -> argparse.ArgumentParser:
                                                             "--format markdown shows the cost change against it")
     preview.add_argument("--output", type=Path, help="write the report here instead of stdout")
     preview.add_argument("--snapshot-out", type=Path, help="also write the captured snapshot as JSON")
-    preview.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
+    source = preview.add_mutually_exclusive_group()
+    source.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
+    source.add_argument("--from-preview-json", type=Path, metavar="FILE",
+                        help="judge the output of `pulumi preview --json` instead of running the program "
+                             "(resources being deleted are not judged)")
+    source.add_argument("--from-export", type=Path, metavar="FILE",
+                        help="judge the output of `pulumi stack export` instead of running the program")
+    preview.add_argument("--include-unchanged", action="store_true",
+                         help="with --from-preview-json: also judge resources the preview leaves unchanged (same)")
     preview.add_argument("--rules", type=Path, default=RULES_DIR, help="directory of Rego rules (default: bundled)")
     preview.add_argument("--opa-url", help="evaluate the rules on this OPA server (e.g. http://localhost:8181) "
                                            "instead of the embedded engine")
@@ -123,8 +131,8 @@ def _usage(args: argparse.Namespace):
     try:
         return load_usage(usage_path(load_project(args.cwd).stack_config_dir, args.stack))
     except TollgateError:
-        if not args.snapshot:  # judging a saved snapshot needs no runnable project: price without usage
-            raise
+        if not (args.snapshot or getattr(args, "from_preview_json", None) or getattr(args, "from_export", None)):
+            raise  # judging a saved snapshot (or a pulumi JSON file) needs no runnable project: price without usage
         return None
 
 
@@ -145,6 +153,14 @@ def preview(args: argparse.Namespace) -> int:
     waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
     if args.snapshot:
         snapshot = Snapshot.read(args.snapshot)
+    elif args.from_preview_json or args.from_export:
+        from .adapters import snapshot_from_export, snapshot_from_preview_json
+
+        snapshot = (snapshot_from_preview_json(args.from_preview_json, args.include_unchanged)
+                    if args.from_preview_json else snapshot_from_export(args.from_export))
+        if snapshot.stack != args.stack:
+            raise TollgateError(f"the file is of stack {snapshot.stack!r}, not --stack {args.stack!r}",
+                                str(args.from_preview_json or args.from_export), fix=f"pass --stack {snapshot.stack}")
     else:
         from .capture.host import capture  # the capture stack is only needed when we run a program
 

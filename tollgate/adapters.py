@@ -1,0 +1,189 @@
+"""Read what the Pulumi CLI writes into the same Snapshot the offline capture makes.
+
+* `pulumi preview --json`: a PreviewDigest (pulumi/pulumi pkg/display/json.go): `steps` of PreviewStep
+  {op, urn, provider, oldState, newState, ...}, each state an apitype.ResourceV3. The CLI blinds secrets
+  there as the string "[secret]".
+* `pulumi stack export`: an UntypedDeployment {version: 3, deployment: DeploymentV3{manifest,
+  secrets_providers, resources: [ResourceV3]}} (sdk/go/common/apitype/core.go). Secrets are SecretV1
+  objects: the secret signature with `ciphertext`, or with `plaintext` under --show-secrets.
+
+Every secret becomes the bare secret marker here, before anything else sees it. The stack's config is in
+neither file, so `environment` and `tags` stay unset (rules fall back to the environment tag, then the stack).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from .capture.wire import decode, decode_provider_inputs
+from .errors import TollgateError, read_json
+from .model import SECRET_MARKER, Position, ProviderRef, Resource, Snapshot
+
+PROVIDER_PREFIX = "pulumi:providers:"
+STACK_TYPE = "pulumi:pulumi:Stack"
+# Steps whose resource will not exist after the update: never judged.
+GONE_OPS = {"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"}
+# Steps that leave a resource as it is (or only read an external one): judged only with include_unchanged.
+UNCHANGED_OPS = {"same", "read", "read-replacement", "refresh"}
+BLINDED_SECRET = "[secret]"  # how `pulumi preview --json` prints a secret (massagePropertyValue)
+_URN = re.compile(r"^urn:pulumi:(?P<stack>[^:]+)::(?P<project>[^:]+)::(?P<type>.+?)::(?P<name>.*)$", re.S)
+_POSITION = re.compile(r"^project://(?P<file>[^#]*)#(?P<line>\d+)")
+
+PREVIEW_FIX = "give the output of `pulumi preview --json` (an object with \"steps\")"
+EXPORT_FIX = "give the output of `pulumi stack export` (version 3)"
+
+
+class _Reader:
+    def __init__(self, path: Path, fix: str, blinded_secrets: bool) -> None:
+        self.path, self.fix, self.blinded_secrets = path, fix, blinded_secrets
+
+    def error(self, message: str) -> TollgateError:
+        return TollgateError(message, str(self.path), fix=self.fix)
+
+    def field(self, obj: dict[str, Any], key: str, where: str, kind: type, required: bool = False) -> Any:
+        value, name = obj.get(key), f"{where}.{key}" if where else key
+        if value is None:
+            if required:
+                raise self.error(f"{name} missing")
+            return None
+        if not isinstance(value, kind) or (kind is str and not value):
+            raise self.error(f"{name} is not a{'n' if kind is dict else ''} {_KIND[kind]}")
+        return value
+
+    def values(self, value: Any) -> Any:
+        """Engine JSON -> snapshot values: secrets (signature objects, or blinded strings) become markers."""
+        return decode(_unblind(value) if self.blinded_secrets else value)
+
+    def check_state(self, state: Any, where: str) -> dict[str, Any]:
+        if not isinstance(state, dict):
+            raise self.error(f"{where} is not an object")
+        urn = self.field(state, "urn", where, str, required=True)
+        if not _URN.match(urn):
+            raise self.error(f"{where}.urn is not a Pulumi urn (urn:pulumi:<stack>::<project>::<type>::<name>): {urn}")
+        self.field(state, "type", where, str, required=True)
+        if "custom" in state and not isinstance(state["custom"], bool):
+            raise self.error(f"{where}.custom is not a boolean")
+        for key, kind in (("inputs", dict), ("parent", str), ("provider", str), ("dependencies", list),
+                          ("propertyDependencies", dict)):
+            self.field(state, key, where, kind)
+        return state
+
+    def snapshot(self, states: list[tuple[str, dict[str, Any]]], known: dict[str, dict[str, Any]]) -> Snapshot:
+        """`states` are judged; `known` (urn -> state) are every resource in the file, to resolve providers."""
+        if not states:
+            raise self.error("no resources to judge (every step deletes, or leaves unchanged: see --include-unchanged)")
+        first = _URN.match(states[0][1]["urn"])
+        resources = [self.resource(state, where, known) for where, state in states]
+        return Snapshot(first["project"], first["stack"], resources)
+
+    def resource(self, state: dict[str, Any], where: str, known: dict[str, dict[str, Any]]) -> Resource:
+        type_, custom = state["type"], bool(state.get("custom", False))
+        inputs = self.values(state.get("inputs") or {})
+        if type_.startswith(PROVIDER_PREFIX):
+            inputs = decode_provider_inputs(inputs)
+        return Resource(
+            urn=state["urn"], type=type_, name=_URN.match(state["urn"])["name"], custom=custom, inputs=inputs,
+            parent=state.get("parent") or None,
+            provider=self.provider(state, where, known) if custom and not type_.startswith(PROVIDER_PREFIX) else None,
+            dependencies=list(state.get("dependencies") or []),
+            property_dependencies={k: list(v) for k, v in (state.get("propertyDependencies") or {}).items() if v},
+            options=_options(state), source=_position(state.get("sourcePosition")),
+        )
+
+    def provider(self, state: dict[str, Any], where: str, known: dict[str, dict[str, Any]]) -> Optional[ProviderRef]:
+        ref = state.get("provider")
+        if not ref:
+            return None
+        if "::" not in ref:
+            raise self.error(f"{where}.provider is not a provider reference (<provider urn>::<id>): {ref}")
+        urn = ref.rsplit("::", 1)[0]
+        provider = known.get(urn)
+        inputs = decode_provider_inputs(self.values(provider.get("inputs") or {})) if provider else {}
+        return ProviderRef(urn, inputs)
+
+
+_KIND = {str: "non-empty string", dict: "object", list: "list", bool: "boolean"}
+
+
+def _unblind(value: Any) -> Any:
+    if value == BLINDED_SECRET:
+        return dict(SECRET_MARKER)
+    if isinstance(value, list):
+        return [_unblind(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unblind(v) for k, v in value.items()}
+    return value
+
+
+def _options(state: dict[str, Any]) -> dict[str, Any]:
+    """The resource options the state records, under the names the offline capture uses."""
+    options: dict[str, Any] = {}
+    for key in ("protect", "retainOnDelete"):
+        if state.get(key):
+            options[key] = True
+    for key in ("ignoreChanges", "additionalSecretOutputs"):
+        if state.get(key):
+            options[key] = list(state[key])
+    if state.get("importID"):
+        options["import"] = state["importID"]
+    return options
+
+
+def _position(value: Any) -> Optional[Position]:
+    match = _POSITION.match(value) if isinstance(value, str) else None
+    return Position(match["file"].lstrip("/") or match["file"], int(match["line"])) if match else None
+
+
+def snapshot_from_preview_json(path: Path, include_unchanged: bool = False) -> Snapshot:
+    """The resources a `pulumi preview --json` would leave in the stack; deleted ones are not judged, unchanged
+    ones (`same`, and external reads) only with include_unchanged."""
+    path = Path(path)
+    reader = _Reader(path, PREVIEW_FIX, blinded_secrets=True)
+    data = read_json(path, "pulumi preview --json file", PREVIEW_FIX)
+    if not isinstance(data, dict):
+        raise reader.error("not a pulumi preview --json object")
+    steps = reader.field(data, "steps", "", list, required=True)
+    known: dict[str, dict[str, Any]] = {}
+    judged: dict[str, tuple[str, dict[str, Any]]] = {}
+    for i, step in enumerate(steps):
+        where = f"steps[{i}]"
+        if not isinstance(step, dict):
+            raise reader.error(f"{where} is not an object")
+        op = reader.field(step, "op", where, str, required=True)
+        reader.field(step, "urn", where, str, required=True)
+        old, new = step.get("oldState"), step.get("newState")
+        if old is not None:
+            reader.check_state(old, f"{where}.oldState")
+            known.setdefault(old["urn"], old)
+        if op in GONE_OPS:
+            continue
+        if new is None:
+            raise reader.error(f"{where}.newState missing (op {op!r} leaves the resource in the stack)")
+        state = reader.check_state(new, f"{where}.newState")
+        known[state["urn"]] = state  # the new state wins over an old one
+        if op in UNCHANGED_OPS and not include_unchanged and state["type"] != STACK_TYPE:
+            continue  # the root stack is always kept: stack rules hang their findings on it
+        judged.setdefault(state["urn"], (f"{where}.newState", state))  # a replace has several steps per urn
+    return reader.snapshot(list(judged.values()), known)
+
+
+def snapshot_from_export(path: Path) -> Snapshot:
+    """Every resource of a `pulumi stack export` (version 3), except those pending deletion."""
+    path = Path(path)
+    reader = _Reader(path, EXPORT_FIX, blinded_secrets=False)
+    data = read_json(path, "pulumi stack export file", EXPORT_FIX)
+    if not isinstance(data, dict):
+        raise reader.error("not a pulumi stack export object")
+    version = data.get("version")
+    if version is None:
+        raise reader.error("version missing")
+    if version != 3:
+        raise reader.error(f"version is {version!r}; only version 3 deployments are read")
+    deployment = reader.field(data, "deployment", "", dict, required=True)
+    resources = reader.field(deployment, "resources", "deployment", list) or []
+    states = [(f"deployment.resources[{i}]", reader.check_state(r, f"deployment.resources[{i}]"))
+              for i, r in enumerate(resources)]
+    known = {state["urn"]: state for _, state in states if not state.get("delete")}
+    return reader.snapshot([(w, s) for w, s in states if not s.get("delete")], known)
