@@ -60,13 +60,15 @@ def test_resources_parents_providers_and_dependencies_are_recorded(read):
 
 
 def test_preview_judges_the_new_state_and_skips_deletes_and_unchanged():
-    r = by_name(snapshot_from_preview_json(PREVIEW))
+    snapshot = snapshot_from_preview_json(PREVIEW)
+    r = by_name(snapshot)
     assert r["bastion"].inputs["instanceType"] == "t3.small"  # the update's new state, not the old one
     assert "old-queue" not in r  # deleted: not judged
-    assert "archive" not in r and "default_7_51_1" not in r  # same: only with --include-unchanged
-    assert "tg-adapters-dev" in r  # the root stack is always kept (stack rules report on it)
-    everything = by_name(snapshot_from_preview_json(PREVIEW, include_unchanged=True))
-    assert {"archive", "default_7_51_1"} <= everything.keys() and "old-queue" not in everything
+    # same: kept as context (stack rules and the cost see the whole stack), reported only with the flag
+    context = {r.name for r in snapshot.resources if r.urn in snapshot.context_only}
+    assert {"archive", "default_7_51_1"} <= context and "tg-adapters-dev" not in context and "bastion" not in context
+    everything = snapshot_from_preview_json(PREVIEW, include_unchanged=True)
+    assert {"archive", "default_7_51_1"} <= by_name(everything).keys() and everything.context_only == []
 
 
 def test_a_replacement_is_one_resource_and_pending_deletes_are_skipped(tmp_path):
@@ -193,3 +195,27 @@ def test_findings_equal_the_offline_captures(tmp_path, fixture):
     if fixture == "untagged":
         messages = {f.message for f in evaluate(adapted)[1] if f.rule == "required-tags"}
         assert any(m.startswith("`logs` (aws:s3/bucket:Bucket) lacks required tags") for m in messages)
+
+
+def test_unchanged_resources_count_for_stack_rules_but_are_not_reported(tmp_path, capsys):
+    """An update that leaves the stack's budget as it is must not read as "no budget" (budget-required)."""
+    data = json.loads(PREVIEW.read_text())
+    budget = {"urn": "urn:pulumi:dev::tg-adapters::aws:budgets/budget:Budget::monthly",
+              "type": "aws:budgets/budget:Budget", "custom": True,
+              "parent": "urn:pulumi:dev::tg-adapters::pulumi:pulumi:Stack::tg-adapters-dev",
+              "inputs": {"budgetType": "COST", "timeUnit": "MONTHLY", "limitAmount": "100", "limitUnit": "USD",
+                         "notifications": [{"comparisonOperator": "GREATER_THAN", "threshold": 80,
+                                            "thresholdType": "PERCENTAGE", "notificationType": "ACTUAL"}]}}
+    data["steps"].append({"op": "same", "urn": budget["urn"], "oldState": budget, "newState": budget})
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(data))
+
+    def rules_reported(*flags):
+        main(["preview", "--stack", "dev", "--cwd", str(tmp_path), "--from-preview-json", str(path),
+              "--format", "json", *flags])
+        return {(f["rule"], f["name"]) for f in json.loads(capsys.readouterr().out)["findings"]}
+
+    judged = rules_reported()
+    assert "budget-required" not in {rule for rule, _ in judged}
+    assert not {name for _, name in judged} & {"archive", "monthly"}  # unchanged: not reported
+    assert ("bucket-lifecycle", "archive") in rules_reported("--include-unchanged")

@@ -14,6 +14,7 @@ neither file, so `environment` and `tags` stay unset (rules fall back to the env
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -147,6 +148,8 @@ def snapshot_from_preview_json(path: Path, include_unchanged: bool = False) -> S
     steps = reader.field(data, "steps", "", list, required=True)
     known: dict[str, dict[str, Any]] = {}
     judged: dict[str, tuple[str, dict[str, Any]]] = {}
+    unchanged: set[str] = set()
+    changed: set[str] = set()
     for i, step in enumerate(steps):
         where = f"steps[{i}]"
         if not isinstance(step, dict):
@@ -163,10 +166,14 @@ def snapshot_from_preview_json(path: Path, include_unchanged: bool = False) -> S
             raise reader.error(f"{where}.newState missing (op {op!r} leaves the resource in the stack)")
         state = reader.check_state(new, f"{where}.newState")
         known[state["urn"]] = state  # the new state wins over an old one
-        if op in UNCHANGED_OPS and not include_unchanged and state["type"] != STACK_TYPE:
-            continue  # the root stack is always kept: stack rules hang their findings on it
+        (unchanged if op in UNCHANGED_OPS and state["type"] != STACK_TYPE else changed).add(state["urn"])
         judged.setdefault(state["urn"], (f"{where}.newState", state))  # a replace has several steps per urn
-    return reader.snapshot(list(judged.values()), known)
+    # Unchanged resources stay in the snapshot as context (stack rules and the cost estimate need the whole
+    # stack: an unchanged budget still counts); findings about them are reported only with include_unchanged.
+    context = set() if include_unchanged else unchanged - changed
+    if not [urn for urn, (_, s) in judged.items() if urn not in context and s["type"] != STACK_TYPE]:
+        raise reader.error("no resources to judge (every step deletes, or leaves unchanged: see --include-unchanged)")
+    return replace(reader.snapshot(list(judged.values()), known), context_only=sorted(context))
 
 
 def snapshot_from_export(path: Path) -> Snapshot:

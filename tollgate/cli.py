@@ -179,6 +179,8 @@ def preview(args: argparse.Namespace) -> int:
 
         progress.say(f"running checkov on {len(snapshot.resources)} resources ...")
         findings = findings + run_checkov(snapshot, cwd=args.cwd)
+    context = set(snapshot.context_only)  # unchanged resources of a real preview: judged only on request
+    findings = [f for f in findings if f.urn not in context]
     known = {r.name: r.id for r in rules.rules} | {REMEDIATION: REMEDIATION_ID} | {f.rule: f.id for f in findings}
     findings = apply_waivers(findings, waivers, datetime.now(timezone.utc).date(), known, stack_urn(snapshot))
     progress.done()

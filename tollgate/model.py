@@ -60,6 +60,9 @@ class Snapshot:
     environment: Optional[str] = None
     # The stack's tag set (config `<project>:tags` or `tollgate:tags`), for tag remediation.
     tags: dict[str, str] = field(default_factory=dict)
+    # Resources present only as context (unchanged in a `pulumi preview --json`): stack rules and the cost
+    # estimate see them, but findings about them are not reported.
+    context_only: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
@@ -71,7 +74,8 @@ class Snapshot:
     def from_dict(cls, data: dict[str, Any], origin: str = "<snapshot>") -> "Snapshot":
         try:
             resources = [_resource_from_dict(r) for r in data["resources"]]
-            return cls(data["project"], data["stack"], resources, data.get("environment"), dict(data.get("tags") or {}))
+            return cls(data["project"], data["stack"], resources, data.get("environment"), dict(data.get("tags") or {}),
+                       list(data.get("context_only") or []))
         except (KeyError, TypeError) as exc:
             raise TollgateError(f"not a Tollgate snapshot: missing or malformed {exc}", origin,
                                 fix="write snapshots with `tollgate preview --snapshot-out FILE`") from exc
