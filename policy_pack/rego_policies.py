@@ -27,9 +27,11 @@ from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, 
                            StackValidationArgs, StackValidationPolicy)
 from pulumi_policy.deserialize import serialize_properties
 
-# The pack is served from this repository (policy_pack/ beside tollgate/ and rego/), not installed
-# from a registry: the repo root goes on sys.path so the pack uses the very loader the engine uses.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# Where the pack's code and rules come from: a built pack (`tollgate pack build`, what `pulumi policy
+# publish` ships) carries them in _vendor/; in this repository the pack sits beside tollgate/ and rego/.
+# Either way that directory goes first on sys.path, so the pack runs the very loader the engine runs.
+VENDORED = Path(__file__).resolve().parent / "_vendor"
+REPO_ROOT = VENDORED if (VENDORED / "tollgate").is_dir() else Path(__file__).resolve().parent.parent
 RULES_DIR = REPO_ROOT / "rego"
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))

@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     cost.add_argument("--format", choices=["table", "json"], default="table")
     cost.add_argument("--snapshot", type=Path, help="price this snapshot file instead of running the program")
     cost.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    pack = sub.add_parser("pack", help="work with the CrossGuard policy pack").add_subparsers(
+        dest="pack_command", required=True)
+    pack_build = pack.add_parser("build", help="write the pack as `pulumi policy publish` ships it: its own "
+                                               "directory with the tollgate package and the rules vendored")
+    pack_build.add_argument("--out", type=Path, required=True)
     rego = sub.add_parser("rego", help="work with the Rego rules").add_subparsers(dest="rego_command", required=True)
     bundle = rego.add_parser("bundle", help="write the rules as an OPA bundle (tar.gz) an OPA fleet can serve")
     bundle.add_argument("--out", type=Path, default=Path("tollgate-bundle.tar.gz"))
@@ -89,6 +94,13 @@ def cost_report(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def pack_build(args: argparse.Namespace) -> int:
+    from .pack_build import build
+
+    sys.stdout.write(f"built the policy pack in {build(args.out)}: pulumi policy publish {args.out}\n")
     return 0
 
 
@@ -199,7 +211,7 @@ def preview(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"preview": preview, "cost": cost_report, "rego": rego_bundle}[args.command](args)
+        return {"preview": preview, "cost": cost_report, "pack": pack_build, "rego": rego_bundle}[args.command](args)
     except TollgateError as exc:
         sys.stderr.write(f"tollgate: error: {exc}\n")
         return 2

@@ -1,0 +1,70 @@
+"""The pack as `pulumi policy publish` ships it: only its own directory. `tollgate pack build` vendors what
+it loads; the built directory, started as the CLI starts a pack, judges like the engine."""
+
+from __future__ import annotations
+
+import json
+
+from tollgate.cli import main
+from tollgate.crossguard import start_pack
+from tollgate.evaluate import RULES_DIR, judge
+from tollgate.rego import RuleSet
+
+from conftest import captured
+
+
+def built(tmp_path):
+    out = tmp_path / "pack"
+    assert main(["pack", "build", "--out", str(out)]) == 0
+    return out
+
+
+def test_the_built_pack_holds_what_it_loads_and_no_tests(tmp_path):
+    out = built(tmp_path)
+    assert {p.name for p in out.iterdir()} == {"PulumiPolicy.yaml", "__main__.py", "rego_policies.py",
+                                               "requirements.txt", "_vendor"}
+    rules = {p.name for p in (out / "_vendor" / "rego").iterdir()}
+    assert rules == {p.name for p in RULES_DIR.glob("*.rego") if not p.name.endswith("_test.rego")} | {"data.json"}
+    assert (out / "_vendor" / "tollgate" / "data" / "aws-us-east-1.yaml").exists()
+    assert not list(out.rglob("__pycache__"))
+
+
+def test_the_built_pack_judges_like_the_engine(tmp_path):
+    out = built(tmp_path)
+    snapshot = captured("untagged")
+    with start_pack(out, snapshot.project, snapshot.stack, {}) as pack:
+        pack.configure_stack()
+        served = pack.analyze_snapshot(snapshot)
+    engine = judge(snapshot, RuleSet(RULES_DIR))
+    assert sorted((f.rule, f.urn, f.enforcement, f.message) for f in served) == \
+        sorted((f.rule, f.urn, f.enforcement, f.message) for f in engine) != []
+
+
+def test_the_built_pack_reads_its_vendored_rules_not_the_repository(tmp_path):
+    out = built(tmp_path)
+    data = out / "_vendor" / "rego" / "data.json"
+    doc = json.loads(data.read_text())
+    doc["config"]["instance-size-cap"]["max_vcpu"]["dev"] = 1
+    data.write_text(json.dumps(doc))
+    with start_pack(out, "tg-untagged", "dev", {}) as pack:
+        pack.configure_stack()
+        served = pack.analyze_snapshot(captured("untagged"))
+    capped = [f.message for f in served if f.rule == "instance-size-cap"]
+    assert capped and all("cap of 1 vCPU" in m for m in capped)
+
+
+def test_build_refuses_a_non_empty_directory(tmp_path, capsys):
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "keep.txt").write_text("x")
+    assert main(["pack", "build", "--out", str(tmp_path / "pack")]) == 2
+    assert "output directory is not empty" in capsys.readouterr().err
+
+
+def test_the_stack_policy_configs_in_the_repository_are_valid(capsys):
+    from conftest import ROOT
+
+    for config in sorted((ROOT / "stacks").glob("policy-config.*.json")):
+        stack = config.name.split(".")[1]
+        code = main(["preview", "--cwd", str(ROOT), "--stack", stack, "--policy-config", str(config), "--format", "json"])
+        assert code == 0, capsys.readouterr().err
+        capsys.readouterr()
