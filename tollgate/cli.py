@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("--out", type=Path, default=Path("tollgate-bundle.tar.gz"))
     bundle.add_argument("--rules", type=Path, default=RULES_DIR)
     bundle.add_argument("--revision", help="bundle revision (default: the current UTC time)")
+    report = sub.add_parser("report", help="report the policy findings of a real `pulumi preview --policy-pack` run")
+    report.add_argument("--from-event-log", type=Path, metavar="FILE", required=True,
+                        help="the engine event log of `pulumi preview --event-log FILE --policy-pack policy_pack`")
+    report.add_argument("--format", choices=["sarif", "junit", "markdown", "json"], default="markdown")
+    report.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    report.add_argument("--fail-on", choices=FAIL_ON, default="mandatory",
+                        help="exit 1 on: mandatory (the default), advisory (those and advisories), never")
     return parser
 
 
@@ -160,6 +167,25 @@ def _render(args: argparse.Namespace, report, usage) -> str:
     return FORMATS[args.format](report)
 
 
+def event_log_report(args: argparse.Namespace) -> int:
+    """`tollgate report --from-event-log`: the pack's findings of a real preview, in the preview's formats."""
+    from .event_log import read_event_log
+
+    log = read_event_log(args.from_event_log)
+    report = build_report(log.snapshot, len(log.rules), log.findings, log.rules)
+    if args.format == "junit":
+        text = junit.render(report, fail_on=args.fail_on)
+    elif args.format == "markdown":
+        text = markdown.render(report, fail_on=args.fail_on)
+    else:
+        text = FORMATS[args.format](report)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 1 if failing(report.findings, args.fail_on) else 0
+
+
 def preview(args: argparse.Namespace) -> int:
     progress = _Progress()
     waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
@@ -211,7 +237,8 @@ def preview(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"preview": preview, "cost": cost_report, "pack": pack_build, "rego": rego_bundle}[args.command](args)
+        return {"preview": preview, "cost": cost_report, "pack": pack_build, "rego": rego_bundle,
+                "report": event_log_report}[args.command](args)
     except TollgateError as exc:
         sys.stderr.write(f"tollgate: error: {exc}\n")
         return 2
