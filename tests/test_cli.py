@@ -228,3 +228,14 @@ def test_cost_command_prices_the_stack_and_its_naive_twin(capsys):
     assert pools["pool-workers-node-group"]["priced"] and "spot" in pools["pool-workers-node-group"]["basis"]
     code, table_out, _ = run(capsys, "cost", "--cwd", str(ROOT), "--stack", "prod")
     assert code == 0 and "TOTAL" in table_out and "pool-workers-node-group" in table_out
+
+
+def test_a_program_that_hangs_is_stopped_with_exit_2(capsys, tmp_path):
+    project = tmp_path / "hangs"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: hangs\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (project / "__main__.py").write_text("import time\nwhile True:\n    time.sleep(1)\n")
+    code, out, err = run(capsys, "preview", "--cwd", str(project), "--stack", "dev", "--timeout", "3")
+    assert code == 2 and out == ""
+    assert f"{project / '__main__.py'}: the program did not finish within 3 s and was stopped" in err

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                                                             "--format markdown shows the cost change against it")
     preview.add_argument("--output", type=Path, help="write the report here instead of stdout")
     preview.add_argument("--snapshot-out", type=Path, help="also write the captured snapshot as JSON")
+    preview.add_argument("--timeout", type=float, default=600.0,
+                         help="stop a program that has not finished after this many seconds (exit 2; default 600)")
     source = preview.add_mutually_exclusive_group()
     source.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
     source.add_argument("--from-preview-json", type=Path, metavar="FILE",
@@ -203,7 +205,7 @@ def preview(args: argparse.Namespace) -> int:
         from .capture.host import capture  # the capture stack is only needed when we run a program
 
         progress.say(f"capturing {args.cwd}/{args.stack} ...")
-        snapshot = capture(args.cwd, args.stack, progress=progress.on)
+        snapshot = capture(args.cwd, args.stack, progress=progress.on, timeout=args.timeout)
     if args.snapshot_out:
         snapshot.write(args.snapshot_out)
     progress.say(f"evaluating {len(snapshot.resources)} resources ...")

@@ -53,7 +53,9 @@ def run_program(project: Project, stack: str, config: StackConfig, progress: boo
             proc = subprocess.run([_interpreter(project), "-m", "tollgate.capture.child", str(req), str(res)],
                                   cwd=project.pwd, env=env, stdout=subprocess.PIPE, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
-            raise TollgateError(f"the program did not finish within {timeout:.0f} s", str(project.pwd)) from exc
+            main = project.pwd / ("__main__.py" if project.program == "." else project.program)
+            raise TollgateError(f"the program did not finish within {timeout:g} s and was stopped", str(main),
+                                fix="find what it waits for (a loop, a network call), or raise --timeout") from exc
         # The program's stdout is not ours (ours may be JSON): pass its prints on to stderr.
         sys.stderr.write(proc.stdout.decode("utf-8", "replace"))
         if not res.exists():
