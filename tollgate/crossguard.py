@@ -28,10 +28,11 @@ from pulumi.runtime.proto import analyzer_pb2 as pb, analyzer_pb2_grpc
 
 from . import remediate
 from .errors import TollgateError
+from .evaluate import stack_urn
 from .model import SECRET_SIG, SIG_KEY, Finding, Resource, Snapshot, is_secret
+from .rego import SECRET_TEXT  # a snapshot never holds a secret's value; pack and engine both read this instead
 
 UNDECIDED = "-undecided"
-SECRET_TEXT = "[secret]"  # a snapshot never holds a secret's value; the pack sees this in its place
 ENFORCEMENT = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "remediate"}
 SEVERITY = {pb.POLICY_SEVERITY_LOW: "low", pb.POLICY_SEVERITY_MEDIUM: "medium",
             pb.POLICY_SEVERITY_HIGH: "high", pb.POLICY_SEVERITY_CRITICAL: "critical"}
@@ -82,9 +83,7 @@ class Pack:
         """Analyze every resource, then AnalyzeStack once, as a preview does; diagnostics become Findings."""
         policies = {p.name: p for p in self.analyzer_info().policies}
         by_urn = {r.urn: r for r in snapshot.resources}
-        root = next((r.urn for r in snapshot.resources if r.type == "pulumi:pulumi:Stack"),
-                    f"urn:pulumi:{snapshot.stack}::{snapshot.project}::pulumi:pulumi:Stack::"
-                    f"{snapshot.project}-{snapshot.stack}")
+        root = stack_urn(snapshot)
         try:
             resources, findings = self._remediate(snapshot, policies)
             findings += [_finding(d, resource, policies) for resource in resources
