@@ -66,6 +66,12 @@ database_size_cap_serverless(class) if {
 #   id: TG004
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:rds/instance:Instance"
+#     - "aws:rds/clusterInstance:ClusterInstance"
+#     - "aws:rds/cluster:Cluster"
+#     - "aws:elasticache/cluster:Cluster"
+#     - "aws:elasticache/replicationGroup:ReplicationGroup"
 deny_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
 	is_string(class)

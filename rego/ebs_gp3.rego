@@ -46,6 +46,9 @@ ebs_gp3_fix := "use gp3 (cheaper per GiB than gp2, 3,000 IOPS and 125 MiB/s base
 #   id: TG009
 #   severity: medium
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:ebs/volume:Volume"
+#     - "aws:ec2/launchTemplate:LaunchTemplate"
 deny_ebs_gp3 contains msg if {
 	input.__type == ebs_gp3_volume
 	some msg in ebs_gp3_volume_denies

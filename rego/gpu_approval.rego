@@ -33,6 +33,12 @@ gpu_approval_allowed(r) if environment(r) in gpu_approval_config.gpu_environment
 #   id: TG003
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:ec2/instance:Instance"
+#     - "aws:ec2/launchTemplate:LaunchTemplate"
+#     - "aws:eks/nodeGroup:NodeGroup"
+#     - "aws:batch/computeEnvironment:ComputeEnvironment"
+#     - "aws:autoscaling/group:Group"
 deny_gpu_approval contains msg if {
 	not gpu_approval_allowed(input)
 	some t in gpu_approval_gpu_types(input)

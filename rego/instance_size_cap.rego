@@ -38,6 +38,12 @@ instance_size_cap_vcpu(r) := env_cap(data.config["instance-size-cap"].max_vcpu, 
 #   id: TG002
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:ec2/instance:Instance"
+#     - "aws:ec2/launchTemplate:LaunchTemplate"
+#     - "aws:eks/nodeGroup:NodeGroup"
+#     - "aws:batch/computeEnvironment:ComputeEnvironment"
+#     - "aws:autoscaling/group:Group"
 deny_instance_size_cap contains msg if {
 	some t in requested_types(input)
 	not is_unknown(t)

@@ -38,6 +38,8 @@ k8s_cost_labels_fix(r) := "use components.NamespaceGuardrails or add them to met
 #   id: TG014
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "kubernetes:*"
 deny_k8s_cost_labels contains msg if {
 	k8s_cost_labelled(input)
 	not k8s_unknown_prefix(input.properties, ["metadata", "labels"])

@@ -107,6 +107,8 @@ k8s_blank(v) if {
 #   id: TG012
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "kubernetes:*"
 deny_k8s_resource_limits contains msg if {
 	k8s_workload_kind(input)
 	some entry in k8s_containers(input)

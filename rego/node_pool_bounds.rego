@@ -39,6 +39,10 @@ node_pool_bounds_outside(desired, _, high) if desired > high
 #   id: TG005
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:eks/nodeGroup:NodeGroup"
+#     - "aws:autoscaling/group:Group"
+#     - "aws:batch/computeEnvironment:ComputeEnvironment"
 deny_node_pool_bounds contains msg if {
 	kind := node_pool_bounds_kinds[input.__type]
 	max := node_pool_bounds_value(input, kind, "max")

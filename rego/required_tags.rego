@@ -9,11 +9,27 @@ taggable(r) if {
 	"tags" in object.keys(object.get(r, "properties", {}))
 }
 
-# Set arithmetic rather than a lookup per required tag: this runs for every resource of the stack.
-required_tags_missing(r) := {t | some t in data.config["required-tags"].tags} - {k |
-	some k, v in effective_tags(r)
+# Everything below runs for every AWS resource of the stack, so the work is done once per resource
+# in complete rules (evaluated once per input) that the four heads share.
+
+# The resource's effective tags when it is taggable and all of them are known at preview.
+required_tags_known := effective_tags(input) if {
+	taggable(input)
+	not tags_unknown(input)
+}
+
+required_tags_undecidable if {
+	taggable(input)
+	tags_unknown(input)
+}
+
+# Set arithmetic rather than a lookup per required tag.
+required_tags_missing := {t | some t in data.config["required-tags"].tags} - {k |
+	some k, v in tags
 	is_string(v)
 	trim_space(v) != ""
+} if {
+	tags := required_tags_known
 }
 
 # METADATA
@@ -25,18 +41,16 @@ required_tags_missing(r) := {t | some t in data.config["required-tags"].tags} - 
 #   id: TG001
 #   severity: high
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:*"
 deny_required_tags contains msg if {
-	taggable(input)
-	not tags_unknown(input)
-	missing := required_tags_missing(input)
+	missing := required_tags_missing
 	count(missing) > 0
 	msg := sprintf("%s lacks required tags %s; set them in the stack's tollgate:tags (applied as provider default tags) or in the resource's tags", [label(input), concat(", ", sort(missing))])
 }
 
 deny_required_tags contains msg if {
-	taggable(input)
-	not tags_unknown(input)
-	env := effective_tags(input).environment
+	env := required_tags_known.environment
 	is_string(env)
 	not is_unknown(env)
 	trim_space(env) != ""
@@ -45,15 +59,13 @@ deny_required_tags contains msg if {
 }
 
 warn_required_tags contains msg if {
-	taggable(input)
-	tags_unknown(input)
+	required_tags_undecidable
 	msg := sprintf("%s: cannot decide required tags at preview, its tags are unknown until apply; build tags from known values", [label(input)])
 }
 
 warn_required_tags contains msg if {
-	taggable(input)
-	not tags_unknown(input)
+	tags := required_tags_known
 	some t in data.config["required-tags"].tags
-	is_unknown(effective_tags(input)[t])
+	is_unknown(tags[t])
 	msg := sprintf("%s: cannot decide required tag %s at preview, its value is unknown until apply; build tags from known values", [label(input), t])
 }

@@ -22,6 +22,9 @@ scale_to_zero_checked(r) if not environment(r) in data.config["scale-to-zero-out
 #   id: TG007
 #   severity: low
 #   enforcement: advisory
+#   resource_types:
+#     - "aws:eks/nodeGroup:NodeGroup"
+#     - "aws:batch/computeEnvironment:ComputeEnvironment"
 warn_scale_to_zero_outside_prod contains msg if {
 	m := scale_to_zero_minimums[input.__type]
 	scale_to_zero_checked(input)

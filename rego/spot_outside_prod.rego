@@ -18,6 +18,9 @@ spot_outside_prod_batch_spot := {"SPOT", "FARGATE_SPOT"}
 #   id: TG006
 #   severity: medium
 #   enforcement: mandatory
+#   resource_types:
+#     - "aws:eks/nodeGroup:NodeGroup"
+#     - "aws:batch/computeEnvironment:ComputeEnvironment"
 deny_spot_outside_prod contains msg if {
 	input.__type == "aws:eks/nodeGroup:NodeGroup"
 	spot_outside_prod_checked(input)

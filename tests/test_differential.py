@@ -100,3 +100,13 @@ def test_the_scenarios_exercise_every_rule(rules):
     """So that agreement means something: every rule reports on at least one scenario."""
     reported = {f.rule for scenario in SCENARIOS for f in judge(scenario_snapshot(scenario)[0], rules)}
     assert {r.name for r in rules.rules} | {budget_check.RULE} <= reported
+
+
+def test_declared_resource_types_change_no_verdict(rules):
+    """METADATA resource_types only spare the engine work: handing every resource to every rule gives
+    the same findings on every scenario."""
+    everything = RuleSet(RULES_DIR, by_type=False)
+    assert all(r.types == ("*",) for r in everything.rules if r.scope == "resource")
+    for scenario in SCENARIOS:
+        snapshot = scenario_snapshot(scenario)[0]
+        assert key(judge(snapshot, rules)) == key(judge(snapshot, everything)), scenario

@@ -132,6 +132,22 @@ def test_catalog_has_rules():
     assert len(RuleSet(RULES_DIR).rules) >= 2
 
 
+def test_shipped_resource_rules_name_their_types():
+    """Each resource rule says which types it judges, so the engine spares it every other resource
+    (tests/test_differential.py checks the list hides no verdict)."""
+    loose = [r.name for r in RuleSet(RULES_DIR).rules if r.scope == "resource" and "*" in r.types]
+    assert loose == []
+
+
+def test_resource_types_must_be_a_list_of_types(rules_dir: Path):
+    write_rule(rules_dir, "old_disk", "TG102")
+    path = rules_dir / "old_disk.rego"
+    path.write_text(path.read_text().replace("#   enforcement: mandatory\n",
+                                             "#   enforcement: mandatory\n#   resource_types: aws\n"))
+    with pytest.raises(TollgateError, match="resource_types must be a list"):
+        RuleSet(rules_dir)
+
+
 # --- the checker itself, on small broken catalogs ---
 
 RULE = """package tollgate

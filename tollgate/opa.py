@@ -20,7 +20,7 @@ import requests
 from opa_client import OpaClient
 
 from .errors import TollgateError
-from .rego import PACKAGE, Rule, RuleResult, RuleSet, reference_data
+from .rego import PACKAGE, Rule, RuleResult, RuleSet, reference_data, rule_part
 
 DATA_ROOTS = ("config", "instance_types", "aws")  # data documents the rules read (plus input-borne stack)
 
@@ -62,13 +62,21 @@ class OpaServer:
         errors: dict[Rule, str] = {}
         for rule in self.rules.rules:
             try:
-                answer = self.client.query_rule(body, f"{PACKAGE}_driver", "rule_" + rule.name.replace("-", "_"))
+                answer = self.client.query_rule(body, f"{PACKAGE}_driver", rule_part(rule))
             except requests.HTTPError as exc:  # the server ran the rule and it failed: that rule's error
                 errors[rule] = _server_error(exc)
                 continue
             except requests.RequestException as exc:
                 raise self._fail("query failed", exc) from exc
-            results += self.rules.results(answer.get("result", []))
+            # A set rule is always defined (`[]` when empty): an answer without a list `result` (undefined: the
+            # module is not loaded) or with rows of another shape is that rule's error, never "no findings".
+            rows = answer.get("result") if isinstance(answer, dict) else None
+            try:
+                if not isinstance(rows, list):
+                    raise ValueError("no result list")
+                results += self.rules.results(rows)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                errors[rule] = f"the OPA server's answer is malformed ({exc}): {json.dumps(answer)[:200]}"
         return results, errors
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Optional
@@ -45,6 +45,10 @@ class Rule:
     scope: str         # resource|stack
     file: str
     heads: tuple[str, ...]  # deny_x / warn_x or stack_deny_x / stack_warn_x
+    types: tuple[str, ...] = ()  # resource rules: the types it judges (`aws:*` a prefix, `*` all); others never reach it
+
+    def applies_to(self, type_: str) -> bool:
+        return any(type_.startswith(t[:-1]) if t.endswith("*") else type_ == t for t in self.types)
 
 
 @dataclass(frozen=True)
@@ -90,39 +94,62 @@ def _load_rule(path: Path, text: str) -> Rule:
                             fix="mandatory rules report with deny_<rule>, advisory ones only with warn_<rule>")
     scope = "stack" if kinds & {"stack_deny", "stack_warn"} else "resource"
     name = names.pop()
+    types = custom.get("resource_types", ["*"])  # without the list, a rule judges every resource
+    if scope == "resource" and not (isinstance(types, list) and types and all(_type_pattern(t) for t in types)):
+        raise TollgateError(f"METADATA custom.resource_types must be a list of resource types, not {types!r}", str(path),
+                            fix='e.g. resource_types: ["aws:ec2/instance:Instance"], or a prefix such as "aws:*"; '
+                                "the engine hands the rule only resources of these types")
     return Rule(
         name=name.replace("_", "-"), id=str(custom["id"]), title=meta["title"],
         description=" ".join(str(meta["description"]).split()), severity=str(custom["severity"]),
         enforcement=str(custom["enforcement"]), scope=scope, file=str(path),
         heads=tuple(sorted(f"{kind}_{name}" for kind in kinds)),
+        types=tuple(types) if scope == "resource" else (),
     )
 
 
+def _type_pattern(value: object) -> bool:
+    """`pkg:module:Type`, or a prefix ending in `*` (`aws:*`, `kubernetes:apps/*`, `*`)."""
+    return isinstance(value, str) and (value.endswith("*") or value.count(":") == 2)
+
+
 def driver_module(rules: list[Rule]) -> str:
-    """One query that evaluates every head over every resource (one engine, one pass), plus one
+    """One query that evaluates every rule over every resource (one engine, one pass), plus one
     query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others.
 
     Input: {"resources": [...], "stack": {name, environment}, "config": data.config to use}. The
     stack and the config travel in the input, not as data, so one engine (or one OPA server) serves
     every stack and every policy config at once; the rules still read them as data.stack / data.config.
+    A resource rule sees only the resources of its METADATA `resource_types`, and all its heads are
+    evaluated in one `with` context per resource (`rows_<name>`): the rule bodies and the contexts are
+    what costs, so a resource no rule judges costs a type test per rule.
     """
     lines = ["package tollgate_driver", "import rego.v1", ""]
     for rule in rules:
-        part = "rule_" + rule.name.replace("-", "_")
+        part = rule_part(rule)
         lines += [f"results contains x if some x in {part}"]
-        for head in rule.heads:
-            if rule.scope == "resource":
-                lines += [f'{part} contains [i, "{head}", msg] if {{',
-                          "\tstack := input.stack",
-                          "\tconfig := input.config",
-                          "\tsome i, r in input.resources",
-                          f"\tsome msg in data.{PACKAGE}.{head} with input as r with data.stack as stack"
-                          " with data.config as config", "}"]
-            else:
-                lines += [f'{part} contains [-1, "{head}", v] if {{',
-                          f"\tsome v in data.{PACKAGE}.{head} with data.stack as input.stack"
-                          " with data.config as input.config", "}"]
+        if rule.scope == "resource":
+            exact = sorted(t for t in rule.types if not t.endswith("*"))
+            if exact:
+                lines += [f"applies_{part}(t) if t in {{{', '.join(json.dumps(t) for t in exact)}}}"]
+            lines += [f"applies_{part}(t) if startswith(t, {json.dumps(t[:-1])})" for t in rule.types if t.endswith("*")]
+            lines += [f'rows_{part} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}' for head in rule.heads]
+            lines += [f"{part} contains [i, row[0], row[1]] if {{",
+                      "\tstack := input.stack",
+                      "\tconfig := input.config",
+                      "\tsome i, r in input.resources",
+                      f"\tapplies_{part}(r.__type)",
+                      f"\tsome row in rows_{part} with input as r with data.stack as stack with data.config as config",
+                      "}"]
+        else:
+            lines += [f'{part} contains [-1, "{head}", v] if {{\n\tsome v in data.{PACKAGE}.{head} '
+                      "with data.stack as input.stack with data.config as input.config\n}" for head in rule.heads]
     return "\n".join(lines) + "\n"
+
+
+def rule_part(rule: Rule) -> str:
+    """The driver's per-rule query name: `rule_<name>`."""
+    return "rule_" + rule.name.replace("-", "_")
 
 
 @cache
@@ -159,7 +186,9 @@ def _compile_error(exc: Exception, files: dict[str, str]) -> TollgateError:
 class RuleSet:
     """Every rule of a directory, compiled once into one engine with the config as data."""
 
-    def __init__(self, rules_dir: Path, config: Optional[dict[str, Any]] = None, with_tests: bool = False):
+    def __init__(self, rules_dir: Path, config: Optional[dict[str, Any]] = None, with_tests: bool = False,
+                 by_type: bool = True):
+        """`by_type=False` hands every resource to every resource rule (tests: the types change no verdict)."""
         self.dir = rules_dir
         if not rules_dir.is_dir():
             raise TollgateError("rules directory not found", str(rules_dir), fix="pass --rules DIR")
@@ -170,7 +199,8 @@ class RuleSet:
             for path in sorted(rules_dir.glob("*.rego")):
                 text = path.read_text(encoding="utf-8")
                 if not path.name.endswith("_test.rego") and HEAD.search(text):
-                    self.rules.append(_load_rule(path, text))
+                    rule = _load_rule(path, text)
+                    self.rules.append(rule if by_type or rule.scope == "stack" else replace(rule, types=("*",)))
                 if with_tests or not path.name.endswith("_test.rego"):
                     self.engine.add_policy(path.name, text)
             self.engine.add_policy("tollgate_driver.rego", driver_module(self.rules))
@@ -205,7 +235,7 @@ class RuleSet:
             results, errors = [], {}
             for rule in self.rules:
                 try:
-                    results += self._results(engine, "rule_" + rule.name.replace("-", "_"))
+                    results += self._results(engine, rule_part(rule))
                 except RuntimeError as exc:
                     errors[rule] = engine_message(exc)
             return results, errors
