@@ -86,6 +86,7 @@ pools = {
         min_size=settings.get("minSize"), desired_size=settings.get("desiredSize"),
         capacity_type=CapacityType(settings.get("capacityType", "SPOT")),
         labels={"pool": name}, expected_node_hours=settings.get("expectedNodeHours"),
+        expected_peak_nodes=settings.get("peakNodes"),
         off_hours=OffHours(off_hours["timeZone"]) if off_hours and settings.get("offHours", True) else None),
         opts=opts)
     for name, settings in config.require_object("nodePools").items()

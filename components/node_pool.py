@@ -130,9 +130,17 @@ class TaggedNodePoolArgs:
     expected_node_hours: Optional[float] = None
     """Node-hours the pool runs per month (e.g. a GPU pool that scales up for jobs); recorded (as the
     component's `usage`) for the cost estimate. Default: desired size over the hours its schedules leave on."""
+    expected_peak_nodes: Optional[int] = None
+    """Nodes busy at once at the workload's peak (e.g. 2 GPU nodes during working hours), recorded for the
+    cost estimate: a pool that could not scale would keep that many on, which is what the naive twin pays.
+    Default: the desired size. At most max_size."""
 
     def __post_init__(self) -> None:
         check_usage("TaggedNodePoolArgs", "expected_node_hours", self.expected_node_hours)
+        check_usage("TaggedNodePoolArgs", "expected_peak_nodes", self.expected_peak_nodes)
+        if self.expected_peak_nodes is not None and self.expected_peak_nodes > self.max_size:
+            _fail("expected_peak_nodes", f"{self.expected_peak_nodes} is above max_size {self.max_size}: "
+                                         "the pool could never run that many nodes")
         self._check_tags()
         self.capacity_type = _enum("capacity_type", CapacityType, self.capacity_type)
         self._check_instance_types()
@@ -212,7 +220,7 @@ class TaggedNodePool(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TaggedNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tollgate:components:TaggedNodePool", name,
-                         usage_props(node_hours=args.expected_node_hours), opts)
+                         usage_props(node_hours=args.expected_node_hours, peak_nodes=args.expected_peak_nodes), opts)
         self.launch_template = self._launch_template(name, args)
         self.node_group = self._node_group(name, args)
         self.schedules = self._off_hours(name, args) if args.off_hours else []

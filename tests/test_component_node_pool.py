@@ -127,6 +127,8 @@ def args(**overrides) -> TaggedNodePoolArgs:
     ({"ami_type": "AL2023_x86_64_NVIDIA"}, r"TaggedNodePoolArgs\.ami_type: AL2023_x86_64_NVIDIA does not fit"),
     ({"labels": {"tier": "not valid!"}}, r"TaggedNodePoolArgs\.labels"),
     ({"disk_size_gib": 0}, r"TaggedNodePoolArgs\.disk_size_gib"),
+    ({"expected_peak_nodes": -1}, r"TaggedNodePoolArgs\.expected_peak_nodes: must be a non-negative number"),
+    ({"expected_peak_nodes": 4}, r"TaggedNodePoolArgs\.expected_peak_nodes: 4 is above max_size 3"),
     ({"tags": dict(TAGS, environment="prod"), "off_hours": OffHours()},
      r"TaggedNodePoolArgs\.off_hours: .*off_hours_in_prod=True"),
 ])

@@ -251,3 +251,31 @@ def test_node_group_with_unknown_desired_size_asks_for_node_hours():
                   {"instanceTypes": ["m5.large"], "scalingConfig": {"minSize": 0, "maxSize": 3, "desiredSize": UNKNOWN}})
     item = _one(ng)
     assert not item.priced and "set node_hours for ng" in item.basis
+
+
+def _gpu_pool(peak=None):
+    from tollgate.model import Resource
+    usage = {"node_hours": 352} if peak is None else {"node_hours": 352, "peak_nodes": peak}
+    component = Resource("urn:pulumi:prod::p::tollgate:components:TaggedNodePool::gpu",
+                         "tollgate:components:TaggedNodePool", "gpu", False, {"usage": usage})
+    group = Resource("urn:pulumi:prod::p::tollgate:components:TaggedNodePool$aws:eks/nodeGroup:NodeGroup::gpu-ng",
+                     "aws:eks/nodeGroup:NodeGroup", "gpu-ng", True,
+                     {"instanceTypes": ["g4dn.xlarge"], "capacityType": "SPOT", "diskSize": 20,
+                      "scalingConfig": {"minSize": 0, "maxSize": 4, "desiredSize": 0}}, parent=component.urn)
+    from tollgate.model import Snapshot
+    return next(i for i in estimate(Snapshot("p", "prod", [component, group])).resources if i.name == "gpu-ng")
+
+
+def test_peak_nodes_size_the_naive_twin_of_a_pool_that_scales_to_zero():
+    # 352 node-h of g4dn.xlarge; naive: on-demand 0.526 × 730 per node + 20 GB gp2 × 0.10 = 383.98 + 2.00.
+    one = _gpu_pool()
+    assert cents(one.baseline_monthly_usd) == cents(730 * 0.526 + 2.00) == 385.98   # one node when it may scale to 0
+    two = _gpu_pool(peak=2)
+    assert cents(two.baseline_monthly_usd) == cents(2 * (730 * 0.526 + 2.00)) == 771.96
+    assert two.monthly_usd == one.monthly_usd                                       # the stack's own cost is unchanged
+    assert "naive: 2 node(s) on-demand always on" in two.basis
+
+
+def test_peak_nodes_above_the_pools_maximum_is_not_priced():
+    item = _gpu_pool(peak=5)
+    assert not item.priced and "peak_nodes 5" in item.basis and "maxSize 4" in item.basis

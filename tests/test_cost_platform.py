@@ -43,3 +43,11 @@ def test_dev_workers_are_off_nights_and_weekends(stack):
     # 1 node, 07:00-20:00 Mon-Fri: 65 of 168 h; mean spot (0.0627 + 0.0828 + 0.0885) / 3 = 0.078; 20 GB gp3 1.60
     node_hours = 65 / 168 * 730
     assert round(workers.monthly_usd, 2) == round(node_hours * 0.078 + node_hours / 730 * 1.60, 2) == 22.65
+
+
+def test_prod_gpu_pool_twin_keeps_the_seed_workloads_two_nodes_on(stack):
+    snapshot, est = stack
+    if snapshot.stack != "prod":
+        pytest.skip("peakNodes is set in prod")
+    gpu = next(i for i in est.resources if i.name == "pool-gpu-node-group")
+    assert "352 node-h (component pool-gpu)" in gpu.basis and "naive: 2 node(s) on-demand always on" in gpu.basis

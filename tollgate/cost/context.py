@@ -109,6 +109,6 @@ class Context:
         for key in keys:
             if key in source and key not in out.values:
                 # Only totals split; a per-resource setting such as data_age_days is taken as is.
-                split = share > 1 and key not in ("data_age_days", "duration_ms", "memory_mb", "lcu")
+                split = share > 1 and key not in ("data_age_days", "duration_ms", "memory_mb", "lcu", "peak_nodes")
                 out.values[key] = source[key] / share if split else source[key]
                 out.origins[key] = f"{origin}, 1/{share}" if split else origin

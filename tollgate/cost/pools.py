@@ -2,8 +2,10 @@
 
 price = node-hours × mean hourly price of the listed types (spot or on-demand) + each node's disks.
 Node-hours: the `node_hours` usage, else the desired size over the hours its scheduled actions leave on
-(schedule.py), else desired size × 730. Naive twin: on-demand, always on, with the desired size (at least
-one node when the pool scales to zero, and never fewer node-hours than expected), gp2 for gp3.
+(schedule.py), else desired size × 730. Naive twin: on-demand, always on, with the nodes the workload needs
+at its peak (the `peak_nodes` usage, else the desired size, at least one node when the pool scales to
+zero; never fewer node-hours than expected), gp2 for gp3: a pool that cannot scale must be sized for the
+peak to do the same work.
 """
 
 from __future__ import annotations
@@ -110,11 +112,14 @@ def price(r: Resource, ctx: Context, pool: Pool, schedules: list[Resource]) -> C
     node_hours, how = _node_hours(r, ctx, pool, _actions(schedules))
     if node_hours is None:
         return not_priced(how)
+    naive_nodes, problem = _naive_nodes(r, ctx, pool.sizes)
+    if problem:
+        return not_priced(problem)
     disk_month, naive_disk_month = ebs.month(prices, pool.disks), ebs.month(prices, [d.naive() for d in pool.disks])
     if disk_month is None or naive_disk_month is None:
         return not_priced(f"node disk(s) {', '.join(map(str, pool.disks))} not in the price table")
     monthly = node_hours * hourly + node_hours / hours_month * disk_month
-    naive_hours = max(_naive_nodes(pool.sizes) * hours_month, node_hours)
+    naive_hours = max(naive_nodes * hours_month, node_hours)
     baseline = naive_hours * on_demand + naive_hours / hours_month * naive_disk_month
     types = pool.types[0] if len(pool.types) == 1 else f"mean({', '.join(pool.types)})"
     market = {1.0: "spot", 0.0: "on-demand"}.get(pool.spot, f"{share(pool.spot)} spot")
@@ -125,11 +130,19 @@ def price(r: Resource, ctx: Context, pool: Pool, schedules: list[Resource]) -> C
     return Cost(monthly, baseline, f"{how} × {types} {market} {rate(hourly)}/h{disks}; {naive}")
 
 
-def _naive_nodes(sizes: Optional[Sizes]) -> int:
-    """The naive twin's always-on nodes: the desired size, and one when the pool may scale to zero."""
+def _naive_nodes(r: Resource, ctx: Context, sizes: Optional[Sizes]) -> tuple[float, Optional[str]]:
+    """The naive twin's always-on nodes: the peak the usage states, else the desired size (one when the
+    pool may scale to zero); an error when the stated peak does not fit the pool."""
+    u = ctx.resolve(r, ("peak_nodes",))
+    peak = u.get("peak_nodes")
+    if peak is not None:
+        if sizes is not None and peak > sizes.max:
+            return 0, (f"peak_nodes {quantity(peak)} ({u.origin('peak_nodes')}) is above the pool's maxSize "
+                       f"{sizes.max}: the pool could never run it; fix the usage or the pool")
+        return peak, None
     if sizes is None:
-        return 1
-    return max(sizes.desired, 1) if sizes.min == 0 else sizes.desired
+        return 1, None
+    return (max(sizes.desired, 1) if sizes.min == 0 else sizes.desired), None
 
 
 def _node_hours(r: Resource, ctx: Context, pool: Pool, actions: list[Action]) -> tuple[Optional[float], str]:

@@ -27,6 +27,7 @@ KEYS = {
     "data_age_days": "age of the oldest data when nothing expires (S3 bucket)",
     "vcpu_hours": "vCPU-hours per month (Batch compute environment)",
     "node_hours": "node-hours per month (EKS node group, Auto Scaling group)",
+    "peak_nodes": "nodes busy at once at the workload's peak (EKS node group, Auto Scaling group)",
     "hours": "hours per month the instance runs (EC2 instance)",
     "gb_processed": "GB per month through the NAT gateway",
     "lcu": "average load balancer capacity units (ALB)",
