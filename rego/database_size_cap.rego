@@ -76,7 +76,7 @@ deny_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
 	is_string(class)
 	size := database_size_cap_size(class, database_size_cap_fields[input.__type].prefix)
-	env := environment(input)
+	env := input_environment
 	cap := database_size_cap_limit(env)
 	not database_size_cap_within(size, cap)
 	msg := sprintf("%s uses %s %s, over the %s cap of *.%s; pick a class of size %s or smaller or get a waiver", [label(input), property, class, env, cap, cap])

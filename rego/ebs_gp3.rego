@@ -9,7 +9,7 @@ ebs_gp3_volume := "aws:ebs/volume:Volume"
 
 ebs_gp3_launch_template := "aws:ec2/launchTemplate:LaunchTemplate"
 
-ebs_gp3_max_size(r) := env_cap(data.config["ebs-gp3"].max_size_gib, environment(r))
+ebs_gp3_max_size := env_cap(data.config["ebs-gp3"].max_size_gib, input_environment)
 
 # The launch template's EBS block devices, each with a name for messages (its device name, else its position).
 ebs_gp3_devices(r) := [[name, d.ebs] |
@@ -91,18 +91,18 @@ ebs_gp3_lt_denies contains msg if {
 ebs_gp3_volume_denies contains msg if {
 	size := input.properties.size
 	is_number(size)
-	cap := ebs_gp3_max_size(input)
+	cap := ebs_gp3_max_size
 	size > cap
-	msg := sprintf("%s is %v GiB, over the %s cap of %v GiB; use a smaller volume (bulk data belongs in S3) or get a waiver", [label(input), size, environment(input), cap])
+	msg := sprintf("%s is %v GiB, over the %s cap of %v GiB; use a smaller volume (bulk data belongs in S3) or get a waiver", [label(input), size, input_environment, cap])
 }
 
 ebs_gp3_lt_denies contains msg if {
 	some [device, ebs] in ebs_gp3_devices(input)
 	size := object.get(ebs, "volumeSize", null)
 	is_number(size)
-	cap := ebs_gp3_max_size(input)
+	cap := ebs_gp3_max_size
 	size > cap
-	msg := sprintf("%s block device %s is %v GiB, over the %s cap of %v GiB; use a smaller volume (bulk data belongs in S3) or get a waiver", [label(input), device, size, environment(input), cap])
+	msg := sprintf("%s block device %s is %v GiB, over the %s cap of %v GiB; use a smaller volume (bulk data belongs in S3) or get a waiver", [label(input), device, size, input_environment, cap])
 }
 
 ebs_gp3_volume_warns contains msg if {

@@ -9,8 +9,8 @@ gpu_approval_config := data.config["gpu-approval"]
 
 # Every known GPU type a resource asks for. A type the engine does not know is instance-size-cap's
 # finding (it blocks the resource), so it is not reported twice here.
-gpu_approval_gpu_types(r) := {t |
-	some t in requested_types(r)
+gpu_approval_gpu_types := {t |
+	some t in input_requested_types
 	not is_unknown(t)
 	data.instance_types[t].gpus > 0
 }
@@ -22,7 +22,7 @@ gpu_approval_large(spec) if spec.vcpu >= gpu_approval_config.large_vcpu
 
 # Environments where small GPU types need no approval; anywhere else (dev, or an environment the
 # config does not list) every GPU type is reported, the strictest reading.
-gpu_approval_allowed(r) if environment(r) in gpu_approval_config.gpu_environments
+gpu_approval_allowed if input_environment in gpu_approval_config.gpu_environments
 
 # METADATA
 # title: GPU approval
@@ -40,21 +40,21 @@ gpu_approval_allowed(r) if environment(r) in gpu_approval_config.gpu_environment
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 #     - "aws:autoscaling/group:Group"
 deny_gpu_approval contains msg if {
-	not gpu_approval_allowed(input)
-	some t in gpu_approval_gpu_types(input)
-	msg := sprintf("%s uses GPU type %s (%d GPU) in %s, where GPU types are not allowed; use a CPU instance type, or run GPU work in %s", [label(input), t, data.instance_types[t].gpus, environment(input), concat(" or ", gpu_approval_config.gpu_environments)])
+	not gpu_approval_allowed
+	some t in gpu_approval_gpu_types
+	msg := sprintf("%s uses GPU type %s (%d GPU) in %s, where GPU types are not allowed; use a CPU instance type, or run GPU work in %s", [label(input), t, data.instance_types[t].gpus, input_environment, concat(" or ", gpu_approval_config.gpu_environments)])
 }
 
 deny_gpu_approval contains msg if {
-	gpu_approval_allowed(input)
-	some t in gpu_approval_gpu_types(input)
+	gpu_approval_allowed
+	some t in gpu_approval_gpu_types
 	spec := data.instance_types[t]
 	gpu_approval_large(spec)
-	msg := sprintf("%s uses GPU type %s (%d GPU, %d vCPU) in %s, a large GPU type (%d+ GPUs or %d+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)", [label(input), t, spec.gpus, spec.vcpu, environment(input), gpu_approval_config.large_gpus, gpu_approval_config.large_vcpu])
+	msg := sprintf("%s uses GPU type %s (%d GPU, %d vCPU) in %s, a large GPU type (%d+ GPUs or %d+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)", [label(input), t, spec.gpus, spec.vcpu, input_environment, gpu_approval_config.large_gpus, gpu_approval_config.large_vcpu])
 }
 
 warn_gpu_approval contains msg if {
-	some t in requested_types(input)
+	some t in input_requested_types
 	is_unknown(t)
 	msg := sprintf("%s: cannot decide GPU approval at preview, an instance type is unknown until apply", [label(input)])
 }

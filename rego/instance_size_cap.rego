@@ -26,7 +26,10 @@ requested_types(r) := [o.instanceType |
 	is_array(r.properties.mixedInstancesPolicy.launchTemplate.overrides)
 }
 
-instance_size_cap_vcpu(r) := env_cap(data.config["instance-size-cap"].max_vcpu, environment(r))
+# The instance types of the resource under evaluation (once per resource, shared with gpu-approval).
+input_requested_types := requested_types(input)
+
+instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, input_environment)
 
 # METADATA
 # title: Instance size cap
@@ -45,23 +48,23 @@ instance_size_cap_vcpu(r) := env_cap(data.config["instance-size-cap"].max_vcpu, 
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 #     - "aws:autoscaling/group:Group"
 deny_instance_size_cap contains msg if {
-	some t in requested_types(input)
+	some t in input_requested_types
 	not is_unknown(t)
 	spec := data.instance_types[t]
-	cap := instance_size_cap_vcpu(input)
+	cap := instance_size_cap_vcpu
 	spec.vcpu > cap
-	msg := sprintf("%s uses %s (%d vCPU), over the %s cap of %d vCPU; pick a type with at most %d vCPU or get a waiver", [label(input), t, spec.vcpu, environment(input), cap, cap])
+	msg := sprintf("%s uses %s (%d vCPU), over the %s cap of %d vCPU; pick a type with at most %d vCPU or get a waiver", [label(input), t, spec.vcpu, input_environment, cap, cap])
 }
 
 deny_instance_size_cap contains msg if {
-	some t in requested_types(input)
+	some t in input_requested_types
 	not is_unknown(t)
 	not data.instance_types[t]
 	msg := sprintf("%s uses instance type %q, which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table", [label(input), t])
 }
 
 warn_instance_size_cap contains msg if {
-	some t in requested_types(input)
+	some t in input_requested_types
 	is_unknown(t)
 	msg := sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [label(input)])
 }

@@ -37,6 +37,13 @@ k8s_guard_namespace_value(g) := k8s_known_name(object.get(g, ["provider", "prope
 	k8s_guard_uses_provider_namespace(g)
 }
 
+# The namespace inputs' dependencies of the stack's providers, as [provider urn, dependency] pairs.
+k8s_quota_provider_deps := {[p.__urn, u] |
+	some p in input.resources
+	startswith(p.__type, "pulumi:providers:")
+	some u in object.get(p, ["propertyDependencies", "namespace"], [])
+}
+
 # The resources a guard's namespace may be computed from: its metadata's property dependencies
 # (Tollgate's capture resolves an output it cannot know to null, so null with a dependency counts),
 # and, with no namespace of its own, those of its provider's `namespace` input
@@ -44,40 +51,45 @@ k8s_guard_namespace_value(g) := k8s_known_name(object.get(g, ["provider", "prope
 k8s_guard_namespace_sources(g) := object.get(g, ["propertyDependencies", "metadata"], []) if {
 	not k8s_guard_uses_provider_namespace(g)
 } else := array.concat(object.get(g, ["propertyDependencies", "metadata"], []), [u |
-	some p in input.resources
-	p.__urn == object.get(g, ["provider", "urn"], "")
-	some u in object.get(p, ["propertyDependencies", "namespace"], [])
+	some [provider, u] in k8s_quota_provider_deps
+	provider == object.get(g, ["provider", "urn"], "")
 ])
 
-# Related by the namespace's output (the only link at preview for an auto-named namespace), unless
-# both names are known and differ (a guard elsewhere that merely copies the namespace's labels).
-k8s_guard_in(g, ns) if {
-	ns.__urn in k8s_guard_namespace_sources(g)
-	not k8s_guard_names_other(g, ns)
+# Indexes built once per stack, so relating guards to namespaces is linear in their number rather than
+# guards × namespaces (a URN names one resource of a stack).
+k8s_quota_namespace_urns := {ns.__urn | some ns in k8s_quota_namespaces}
+
+k8s_quota_named := [[name, ns.__urn] | some ns in k8s_quota_namespaces; name := k8s_namespace_name(ns)]
+
+k8s_quota_name_by_urn := {u: name | some [name, u] in k8s_quota_named}
+
+k8s_quota_urns_by_name := {name: {u | some [other, u] in k8s_quota_named; other == name} | some [name, _] in k8s_quota_named}
+
+# The namespaces of the stack a guard is in:
+# - related by the namespace's output (the only link at preview for an auto-named namespace), unless
+#   both names are known and differ (a guard elsewhere that merely copies the namespace's labels);
+# - related by a literal name.
+k8s_guard_namespaces(g) := {u |
+	some u in k8s_guard_namespace_sources(g)
+	u in k8s_quota_namespace_urns
+	not k8s_guard_names_other(g, u)
+} | {u |
+	some u in object.get(k8s_quota_urns_by_name, k8s_guard_namespace_value(g), set())
 }
 
-# Related by a literal name.
-k8s_guard_in(g, ns) if k8s_guard_namespace_value(g) == k8s_namespace_name(ns)
+k8s_guard_names_other(g, urn) if k8s_guard_namespace_value(g) != k8s_quota_name_by_urn[urn]
 
-k8s_guard_names_other(g, ns) if k8s_guard_namespace_value(g) != k8s_namespace_name(ns)
+k8s_quota_placements := [[g, k8s_guard_namespaces(g)] | some g in k8s_quota_guards]
 
-k8s_guard_placed(g) if {
-	some ns in k8s_quota_namespaces
-	k8s_guard_in(g, ns)
-}
+k8s_quota_guarded := {u | some [_, namespaces] in k8s_quota_placements; some u in namespaces}
 
-# A guard in no namespace of the stack for sure, whose namespace is unknown: it may be in any.
-k8s_guard_might_be_in(g, ns) if {
-	not k8s_guard_placed(g)
-	k8s_guard_namespace_undecided(g)
-}
+# Guards in no namespace of the stack for sure: one whose namespace is unknown may be in any; one
+# naming a namespace literally may be in a namespace whose name is unknown.
+k8s_quota_unplaced := [g | some [g, namespaces] in k8s_quota_placements; count(namespaces) == 0]
 
-# A guard naming a namespace literally, and a namespace whose name is unknown: they may match.
-k8s_guard_might_be_in(g, ns) if {
-	not k8s_guard_placed(g)
-	k8s_guard_namespace_value(g)
-	k8s_unknown_prefix(ns.properties, ["metadata", "name"])
-}
+k8s_quota_unplaced_undecided := [g | some g in k8s_quota_unplaced; k8s_guard_namespace_undecided(g)]
+
+k8s_quota_unplaced_named := [g | some g in k8s_quota_unplaced; k8s_guard_namespace_value(g)]
 
 k8s_guard_namespace_undecided(g) if k8s_unknown_prefix(g.properties, ["metadata", "namespace"])
 
@@ -86,10 +98,10 @@ k8s_guard_namespace_undecided(g) if {
 	is_unknown(object.get(g, ["provider", "properties", "namespace"], null))
 }
 
-k8s_namespace_guarded(ns) if {
-	some g in k8s_quota_guards
-	k8s_guard_in(g, ns)
-}
+# The guards that might be in a namespace the stack does not know to be guarded.
+k8s_quota_maybe_in(ns) := array.concat(k8s_quota_unplaced_undecided, k8s_quota_unplaced_named) if {
+	k8s_unknown_prefix(ns.properties, ["metadata", "name"])
+} else := k8s_quota_unplaced_undecided
 
 # METADATA
 # title: Kubernetes namespace quota
@@ -104,16 +116,15 @@ k8s_namespace_guarded(ns) if {
 #   enforcement: mandatory
 stack_deny_k8s_namespace_quota contains {"urn": ns.__urn, "msg": msg} if {
 	some ns in k8s_quota_namespaces
-	not k8s_namespace_guarded(ns)
-	count([g | some g in k8s_quota_guards; k8s_guard_might_be_in(g, ns)]) == 0
+	not ns.__urn in k8s_quota_guarded
+	count(k8s_quota_maybe_in(ns)) == 0
 	kinds := data.config["k8s-namespace-quota"].kinds
 	msg := sprintf("%s has no %s in it; use components.NamespaceGuardrails or create a %s whose metadata.namespace is this namespace's metadata.name output", [label(ns), concat(" or ", kinds), kinds[0]])
 }
 
 stack_warn_k8s_namespace_quota contains {"urn": ns.__urn, "msg": msg} if {
 	some ns in k8s_quota_namespaces
-	not k8s_namespace_guarded(ns)
-	some g in k8s_quota_guards
-	k8s_guard_might_be_in(g, ns)
+	not ns.__urn in k8s_quota_guarded
+	some g in k8s_quota_maybe_in(ns)
 	msg := sprintf("%s: cannot decide at preview whether %s is in it, a namespace name is unknown until apply; set metadata.namespace of `%s` from this namespace's metadata.name output", [label(ns), label(g), g.__name])
 }

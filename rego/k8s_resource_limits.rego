@@ -49,6 +49,7 @@ k8s_pod_spec_path(kind) := ["spec"] if {
 
 # The shallowest unknown value on a path below `x`, as a dotted path (undefined when none is unknown).
 k8s_unknown_prefix(x, path) := concat(".", array.slice(path, 0, shallowest)) if {
+	not k8s_known_value(object.get(x, path, null)) # a known value there: nothing on the way is unknown
 	shallowest := min({n |
 		some n in numbers.range(1, count(path))
 		is_unknown(object.get(x, array.slice(path, 0, n), null))
@@ -56,6 +57,11 @@ k8s_unknown_prefix(x, path) := concat(".", array.slice(path, 0, shallowest)) if 
 }
 
 # --- k8s-resource-limits ---
+
+k8s_known_value(v) if {
+	v != null
+	not is_unknown(v)
+}
 
 k8s_container_lists := {"containers": "container", "initContainers": "init container"}
 
@@ -65,6 +71,11 @@ k8s_replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet"}
 k8s_replica_cap(r) := env_cap(data.config["k8s-resource-limits"].max_replicas, k8s_environment(r))
 
 # Every container of a workload: [list field, index, container]; lists that are not arrays have none.
+# The workload kind and containers of the resource under evaluation, once per resource.
+input_k8s_kind := k8s_workload_kind(input)
+
+input_k8s_containers := k8s_containers(input)
+
 k8s_containers(r) := [[field, i, c] |
 	some field, _ in k8s_container_lists
 	list := object.get(r.properties, array.concat(k8s_pod_spec_path(k8s_workload_kind(r)), [field]), [])
@@ -110,8 +121,8 @@ k8s_blank(v) if {
 #   resource_types:
 #     - "kubernetes:*"
 deny_k8s_resource_limits contains msg if {
-	k8s_workload_kind(input)
-	some entry in k8s_containers(input)
+	input_k8s_kind
+	some entry in input_k8s_containers
 	[field, i, c] := entry
 	is_object(c)
 	missing := k8s_resources_missing(c)
@@ -120,7 +131,7 @@ deny_k8s_resource_limits contains msg if {
 }
 
 deny_k8s_resource_limits contains msg if {
-	k8s_workload_kind(input) in k8s_replicated_kinds
+	input_k8s_kind in k8s_replicated_kinds
 	not k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 	replicas := object.get(input.properties, ["spec", "replicas"], 1)
 	is_number(replicas)
@@ -142,22 +153,22 @@ k8s_resource_limits_undecided(what) := sprintf("%s: cannot check %s at preview, 
 
 # The pod spec or a container list is unknown: "spec.template", "spec.template.spec.containers".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	kind := k8s_workload_kind(input)
+	kind := input_k8s_kind
 	some field, _ in k8s_container_lists
 	what := k8s_unknown_prefix(input.properties, array.concat(k8s_pod_spec_path(kind), [field]))
 }
 
 # A container is unknown: "spec.template.spec.containers[1]".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	some entry in k8s_containers(input)
+	some entry in input_k8s_containers
 	[field, i, c] := entry
 	is_unknown(c)
-	what := sprintf("%s[%d]", [concat(".", array.concat(k8s_pod_spec_path(k8s_workload_kind(input)), [field])), i])
+	what := sprintf("%s[%d]", [concat(".", array.concat(k8s_pod_spec_path(input_k8s_kind), [field])), i])
 }
 
 # A container's resources (or part of them) are unknown: "container `app` resources.requests".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	some entry in k8s_containers(input)
+	some entry in input_k8s_containers
 	[field, i, c] := entry
 	is_object(c)
 	some key in data.config["k8s-resource-limits"].resources
@@ -165,7 +176,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	k8s_workload_kind(input) in k8s_replicated_kinds
+	input_k8s_kind in k8s_replicated_kinds
 	what := k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 }
 

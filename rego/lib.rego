@@ -34,6 +34,12 @@ tags_unknown(r) if is_unknown(object.get(r, ["provider", "properties", "defaultT
 
 tags_unknown(r) if is_unknown(object.get(r, ["provider", "properties", "defaultTags", "tags"], null))
 
+# What the rules ask of the resource under evaluation, as complete rules: the engine evaluates them once
+# per resource and every rule of that resource shares them.
+input_tags := effective_tags(input)
+
+input_environment := environment(input)
+
 # Environment: the resource's environment tag, else the stack's configured environment, else the stack name.
 environment(r) := env if {
 	env := effective_tags(r).environment

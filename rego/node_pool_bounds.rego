@@ -47,7 +47,7 @@ deny_node_pool_bounds contains msg if {
 	kind := node_pool_bounds_kinds[input.__type]
 	max := node_pool_bounds_value(input, kind, "max")
 	is_number(max)
-	env := environment(input)
+	env := input_environment
 	cap := env_cap(data.config["node-pool-bounds"][kind.cap], env)
 	max > cap
 	msg := sprintf("%s allows up to %v %s (%s), over the %s cap of %v %s; lower %s to at most %v%s or get a waiver", [label(input), max, kind.unit, node_pool_bounds_name(kind, "max"), env, cap, kind.unit, kind.max, cap, kind.fix])

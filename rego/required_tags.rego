@@ -13,7 +13,7 @@ taggable(r) if {
 # in complete rules (evaluated once per input) that the four heads share.
 
 # The resource's effective tags when it is taggable and all of them are known at preview.
-required_tags_known := effective_tags(input) if {
+required_tags_known := input_tags if {
 	taggable(input)
 	not tags_unknown(input)
 }

@@ -11,7 +11,7 @@ scale_to_zero_minimums := {
 
 # Environments that may keep capacity while idle; every other one (including one the config does not
 # list) should scale to zero.
-scale_to_zero_checked(r) if not environment(r) in data.config["scale-to-zero-outside-prod"].always_on_environments
+scale_to_zero_checked if not input_environment in data.config["scale-to-zero-outside-prod"].always_on_environments
 
 # METADATA
 # title: Scale to zero outside prod
@@ -27,17 +27,17 @@ scale_to_zero_checked(r) if not environment(r) in data.config["scale-to-zero-out
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 warn_scale_to_zero_outside_prod contains msg if {
 	m := scale_to_zero_minimums[input.__type]
-	scale_to_zero_checked(input)
+	scale_to_zero_checked
 	low := object.get(input.properties, m.path, 0)
 	is_number(low)
 	low > 0
 	field := concat(".", m.path)
-	msg := sprintf("%s keeps %v %s running while idle in %s (%s %v); set %s to 0 so it scales to zero (%s does)", [label(input), low, m.unit, environment(input), field, low, m.path[1], m.fix])
+	msg := sprintf("%s keeps %v %s running while idle in %s (%s %v); set %s to 0 so it scales to zero (%s does)", [label(input), low, m.unit, input_environment, field, low, m.path[1], m.fix])
 }
 
 warn_scale_to_zero_outside_prod contains msg if {
 	m := scale_to_zero_minimums[input.__type]
-	scale_to_zero_checked(input)
+	scale_to_zero_checked
 	some n in numbers.range(1, count(m.path))
 	is_unknown(object.get(input.properties, array.slice(m.path, 0, n), null))
 	msg := sprintf("%s: cannot decide scale to zero at preview, %s is unknown until apply", [label(input), concat(".", array.slice(m.path, 0, n))])

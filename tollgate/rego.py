@@ -114,34 +114,48 @@ def _type_pattern(value: object) -> bool:
 
 
 def driver_module(rules: list[Rule]) -> str:
-    """One query that evaluates every rule over every resource (one engine, one pass), plus one
-    query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others.
+    """One query (`results`) that evaluates every rule over every resource (one engine, one pass), plus
+    one query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others.
 
     Input: {"resources": [...], "stack": {name, environment}, "config": data.config to use}. The
     stack and the config travel in the input, not as data, so one engine (or one OPA server) serves
     every stack and every policy config at once; the rules still read them as data.stack / data.config.
-    A resource rule sees only the resources of its METADATA `resource_types`, and all its heads are
-    evaluated in one `with` context per resource (`rows_<name>`): the rule bodies and the contexts are
-    what costs, so a resource no rule judges costs a type test per rule.
+    A resource rule sees only the resources of its METADATA `resource_types`. In the one pass, every
+    resource rule is evaluated in one `with` context per resource (`resource_rows`), so what the rules
+    share about a resource (its tags, environment, instance types) is computed once for all of them.
     """
     lines = ["package tollgate_driver", "import rego.v1", ""]
-    for rule in rules:
+    resource_rules = [rule for rule in rules if rule.scope == "resource"]
+    for rule in resource_rules:
         part = rule_part(rule)
-        lines += [f"results contains x if some x in {part}"]
-        if rule.scope == "resource":
-            exact = sorted(t for t in rule.types if not t.endswith("*"))
-            if exact:
-                lines += [f"applies_{part}(t) if t in {{{', '.join(json.dumps(t) for t in exact)}}}"]
-            lines += [f"applies_{part}(t) if startswith(t, {json.dumps(t[:-1])})" for t in rule.types if t.endswith("*")]
-            lines += [f'rows_{part} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}' for head in rule.heads]
-            lines += [f"{part} contains [i, row[0], row[1]] if {{",
-                      "\tstack := input.stack",
-                      "\tconfig := input.config",
-                      "\tsome i, r in input.resources",
-                      f"\tapplies_{part}(r.__type)",
-                      f"\tsome row in rows_{part} with input as r with data.stack as stack with data.config as config",
-                      "}"]
-        else:
+        exact = sorted(t for t in rule.types if not t.endswith("*"))
+        if exact:
+            lines += [f"applies_{part}(t) if t in {{{', '.join(json.dumps(t) for t in exact)}}}"]
+        lines += [f"applies_{part}(t) if startswith(t, {json.dumps(t[:-1])})" for t in rule.types if t.endswith("*")]
+        lines += [f"applies(t) if applies_{part}(t)"]
+        for head in rule.heads:
+            lines += [f'resource_rows contains ["{head}", msg] if {{\n\tapplies_{part}(input.__type)\n'
+                      f"\tsome msg in data.{PACKAGE}.{head}\n}}",
+                      f'rows_{part} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}']
+        lines += [f"{part} contains [i, row[0], row[1]] if {{",
+                  "\tstack := input.stack",
+                  "\tconfig := input.config",
+                  "\tsome i, r in input.resources",
+                  f"\tapplies_{part}(r.__type)",
+                  f"\tsome row in rows_{part} with input as r with data.stack as stack with data.config as config",
+                  "}"]
+    if resource_rules:
+        lines += ["results contains [i, row[0], row[1]] if {",
+                  "\tstack := input.stack",
+                  "\tconfig := input.config",
+                  "\tsome i, r in input.resources",
+                  "\tapplies(r.__type)",
+                  "\tsome row in resource_rows with input as r with data.stack as stack with data.config as config",
+                  "}"]
+    for rule in rules:
+        if rule.scope == "stack":
+            part = rule_part(rule)
+            lines += [f"results contains x if some x in {part}"]
             lines += [f'{part} contains [-1, "{head}", v] if {{\n\tsome v in data.{PACKAGE}.{head} '
                       "with data.stack as input.stack with data.config as input.config\n}" for head in rule.heads]
     return "\n".join(lines) + "\n"
