@@ -3,9 +3,9 @@ package tollgate
 import rego.v1
 
 # Namespaces and the workloads of k8s-resource-limits (k8s_workload_kind lives in k8s_resource_limits.rego).
-k8s_cost_labelled(r) if r.__type == "kubernetes:core/v1:Namespace"
+k8s_cost_labelled if input.__type == "kubernetes:core/v1:Namespace"
 
-k8s_cost_labelled(r) if k8s_workload_kind(r)
+k8s_cost_labelled if input_k8s_kind
 
 k8s_cost_labels_required := data.config["k8s-cost-labels"].labels
 
@@ -39,9 +39,19 @@ k8s_cost_labels_fix(r) := "use components.NamespaceGuardrails or add them to met
 #   severity: high
 #   enforcement: mandatory
 #   resource_types:
-#     - "kubernetes:*"
+#     - "kubernetes:core/v1:Namespace"
+#     - "kubernetes:apps/*:Deployment"
+#     - "kubernetes:extensions/*:Deployment"
+#     - "kubernetes:apps/*:StatefulSet"
+#     - "kubernetes:apps/*:DaemonSet"
+#     - "kubernetes:extensions/*:DaemonSet"
+#     - "kubernetes:apps/*:ReplicaSet"
+#     - "kubernetes:extensions/*:ReplicaSet"
+#     - "kubernetes:batch/*:Job"
+#     - "kubernetes:batch/*:CronJob"
+#     - "kubernetes:core/*:Pod"
 deny_k8s_cost_labels contains msg if {
-	k8s_cost_labelled(input)
+	k8s_cost_labelled
 	not k8s_unknown_prefix(input.properties, ["metadata", "labels"])
 	missing := k8s_cost_labels_missing(input)
 	count(missing) > 0
@@ -50,7 +60,7 @@ deny_k8s_cost_labels contains msg if {
 
 # metadata or metadata.labels unknown, or a required label's value unknown.
 warn_k8s_cost_labels contains msg if {
-	k8s_cost_labelled(input)
+	k8s_cost_labelled
 	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_required])
 	what := k8s_unknown_prefix(input.properties, path)
 	msg := sprintf("%s: cannot check cost labels at preview, %s is unknown until apply; build labels from known values", [label(input), what])

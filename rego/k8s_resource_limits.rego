@@ -92,16 +92,22 @@ k8s_container_label(field, i, c) := sprintf("%s `%s`", [k8s_container_lists[fiel
 # "requests.cpu" -> ["resources", "requests", "cpu"]
 k8s_resource_path(key) := array.concat(["resources"], split(key, "."))
 
-k8s_resources_missing(c) := [key |
-	some key in data.config["k8s-resource-limits"].resources
-	not k8s_unknown_prefix(c, k8s_resource_path(key))
-	k8s_blank(object.get(c, k8s_resource_path(key), null))
+# Each container (an object) of the resource under evaluation with its settings of the data.config
+# resource keys (null when unset), read once.
+input_k8s_container_settings := [[field, i, c, settings] |
+	some [field, i, c] in input_k8s_containers
+	is_object(c)
+	settings := {key: object.get(c, k8s_resource_path(key), null) | some key in data.config["k8s-resource-limits"].resources}
 ]
 
-# Absent, null or blank: Pulumi drops null inputs, and the API server rejects an empty quantity.
-k8s_blank(v) if v == null
+# Absent, null or blank (Pulumi drops null inputs, and the API server rejects an empty quantity),
+# and not merely unknown at preview.
+k8s_resource_missing(c, key, v) if {
+	v == null
+	not k8s_unknown_prefix(c, k8s_resource_path(key))
+}
 
-k8s_blank(v) if {
+k8s_resource_missing(_, _, v) if {
 	is_string(v)
 	trim_space(v) == ""
 }
@@ -119,13 +125,20 @@ k8s_blank(v) if {
 #   severity: high
 #   enforcement: mandatory
 #   resource_types:
-#     - "kubernetes:*"
+#     - "kubernetes:apps/*:Deployment"
+#     - "kubernetes:extensions/*:Deployment"
+#     - "kubernetes:apps/*:StatefulSet"
+#     - "kubernetes:apps/*:DaemonSet"
+#     - "kubernetes:extensions/*:DaemonSet"
+#     - "kubernetes:apps/*:ReplicaSet"
+#     - "kubernetes:extensions/*:ReplicaSet"
+#     - "kubernetes:batch/*:Job"
+#     - "kubernetes:batch/*:CronJob"
+#     - "kubernetes:core/*:Pod"
+#     - "kubernetes:autoscaling/*:HorizontalPodAutoscaler"
 deny_k8s_resource_limits contains msg if {
-	input_k8s_kind
-	some entry in input_k8s_containers
-	[field, i, c] := entry
-	is_object(c)
-	missing := k8s_resources_missing(c)
+	some [field, i, c, settings] in input_k8s_container_settings
+	missing := [key | some key in data.config["k8s-resource-limits"].resources; k8s_resource_missing(c, key, settings[key])]
 	count(missing) > 0
 	msg := sprintf("%s %s lacks %s; set cpu and memory requests and limits on every container", [label(input), k8s_container_label(field, i, c), concat(", ", missing)])
 }
@@ -168,10 +181,9 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 
 # A container's resources (or part of them) are unknown: "container `app` resources.requests".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	some entry in input_k8s_containers
-	[field, i, c] := entry
-	is_object(c)
-	some key in data.config["k8s-resource-limits"].resources
+	some [field, i, c, settings] in input_k8s_container_settings
+	some key, v in settings
+	not k8s_known_value(v)
 	what := sprintf("%s %s", [k8s_container_label(field, i, c), k8s_unknown_prefix(c, k8s_resource_path(key))])
 }
 

@@ -45,10 +45,16 @@ class Rule:
     scope: str         # resource|stack
     file: str
     heads: tuple[str, ...]  # deny_x / warn_x or stack_deny_x / stack_warn_x
-    types: tuple[str, ...] = ()  # resource rules: the types it judges (`aws:*` a prefix, `*` all); others never reach it
+    types: tuple[str, ...] = ()  # resource rules: the types it judges (`*` any text: `aws:*`, `kubernetes:apps/*:Deployment`)
 
     def applies_to(self, type_: str) -> bool:
-        return any(type_.startswith(t[:-1]) if t.endswith("*") else type_ == t for t in self.types)
+        return any(_matches(pattern, type_) for pattern in self.types)
+
+
+def _matches(pattern: str, type_: str) -> bool:
+    head, star, tail = pattern.partition("*")
+    return type_ == pattern if not star else (len(type_) >= len(head) + len(tail) and type_.startswith(head)
+                                               and type_.endswith(tail))
 
 
 @dataclass(frozen=True)
@@ -109,55 +115,41 @@ def _load_rule(path: Path, text: str) -> Rule:
 
 
 def _type_pattern(value: object) -> bool:
-    """`pkg:module:Type`, or a prefix ending in `*` (`aws:*`, `kubernetes:apps/*`, `*`)."""
-    return isinstance(value, str) and (value.endswith("*") or value.count(":") == 2)
+    """`pkg:module:Type`, or one with a single `*` standing for any text (`aws:*`, `kubernetes:apps/*:Deployment`, `*`)."""
+    return isinstance(value, str) and (value.count("*") == 1 or value.count("*") == 0 and value.count(":") == 2)
 
 
 def driver_module(rules: list[Rule]) -> str:
     """One query (`results`) that evaluates every rule over every resource (one engine, one pass), plus
     one query per rule (`rule_<name>`) so a rule that fails at run time can be told from the others.
 
-    Input: {"resources": [...], "stack": {name, environment}, "config": data.config to use}. The
-    stack and the config travel in the input, not as data, so one engine (or one OPA server) serves
-    every stack and every policy config at once; the rules still read them as data.stack / data.config.
-    A resource rule sees only the resources of its METADATA `resource_types`. In the one pass, every
-    resource rule is evaluated in one `with` context per resource (`resource_rows`), so what the rules
-    share about a resource (its tags, environment, instance types) is computed once for all of them.
+    Input (RuleSet.driver_input): {"resources": [...], "stack": {name, environment}, "config": data.config
+    to use, "applicable": {type: [rule_<name>, ...]}}. The stack and the config travel in the input, not
+    as data, so one engine (or one OPA server) serves every stack and every policy config at once; the
+    rules still read them as data.stack / data.config. A resource rule sees only the resources of its
+    METADATA `resource_types` (`applicable`, worked out once per type). In the one pass, the rules of a
+    resource are evaluated in one `with` context (`resource_rows`), so what they share about it (tags,
+    environment, instance types, containers) is computed once.
     """
     lines = ["package tollgate_driver", "import rego.v1", ""]
-    resource_rules = [rule for rule in rules if rule.scope == "resource"]
-    for rule in resource_rules:
-        part = rule_part(rule)
-        exact = sorted(t for t in rule.types if not t.endswith("*"))
-        if exact:
-            lines += [f"applies_{part}(t) if t in {{{', '.join(json.dumps(t) for t in exact)}}}"]
-        lines += [f"applies_{part}(t) if startswith(t, {json.dumps(t[:-1])})" for t in rule.types if t.endswith("*")]
-        lines += [f"applies(t) if applies_{part}(t)"]
-        for head in rule.heads:
-            lines += [f'resource_rows contains ["{head}", msg] if {{\n\tapplies_{part}(input.__type)\n'
-                      f"\tsome msg in data.{PACKAGE}.{head}\n}}",
-                      f'rows_{part} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}']
-        lines += [f"{part} contains [i, row[0], row[1]] if {{",
-                  "\tstack := input.stack",
-                  "\tconfig := input.config",
-                  "\tsome i, r in input.resources",
-                  f"\tapplies_{part}(r.__type)",
-                  f"\tsome row in rows_{part} with input as r with data.stack as stack with data.config as config",
-                  "}"]
-    if resource_rules:
-        lines += ["results contains [i, row[0], row[1]] if {",
-                  "\tstack := input.stack",
-                  "\tconfig := input.config",
-                  "\tsome i, r in input.resources",
-                  "\tapplies(r.__type)",
-                  "\tsome row in resource_rows with input as r with data.stack as stack with data.config as config",
-                  "}"]
+    context = "with input as r with data.stack as stack with data.config as config"
     for rule in rules:
-        if rule.scope == "stack":
-            part = rule_part(rule)
+        part = rule_part(rule)
+        if rule.scope == "resource":
+            for head in rule.heads:
+                lines += [f'resource_rows contains ["{head}", msg] if {{\n\t"{part}" in data.tollgate_rules\n'
+                          f"\tsome msg in data.{PACKAGE}.{head}\n}}",
+                          f'rows_{part} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}']
+            lines += [f"{part} contains [i, row[0], row[1]] if {{", "\tstack := input.stack", "\tconfig := input.config",
+                      "\tsome i, r in input.resources", f'\t"{part}" in input.applicable[r.__type]',
+                      f"\tsome row in rows_{part} {context}", "}"]
+        else:
             lines += [f"results contains x if some x in {part}"]
             lines += [f'{part} contains [-1, "{head}", v] if {{\n\tsome v in data.{PACKAGE}.{head} '
                       "with data.stack as input.stack with data.config as input.config\n}" for head in rule.heads]
+    lines += ["results contains [i, row[0], row[1]] if {", "\tstack := input.stack", "\tconfig := input.config",
+              "\tsome i, r in input.resources", "\trules := input.applicable[r.__type]",
+              f"\tsome row in resource_rows {context} with data.tollgate_rules as rules", "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -256,8 +248,12 @@ class RuleSet:
 
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                      config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        types = {doc.get("__type") for doc in inputs}
+        applicable = {t: [rule_part(r) for r in self.rules if r.scope == "resource" and r.applies_to(t)]
+                      for t in types if isinstance(t, str)}
         return {"resources": inputs, "stack": {k: v for k, v in stack.items() if v is not None},
-                "config": self.config if config is None else config}
+                "config": self.config if config is None else config,
+                "applicable": {t: parts for t, parts in applicable.items() if parts}}
 
     def _results(self, engine: regorus.Engine, query: str) -> list[RuleResult]:
         raw = json.loads(engine.eval_query_as_json(f"data.{PACKAGE}_driver.{query}"))
