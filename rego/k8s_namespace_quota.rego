@@ -8,6 +8,7 @@ k8s_quota_namespaces := [ns | some ns in input.resources; ns.__type == "kubernet
 # ResourceQuotas and LimitRanges (the kinds in data.config), of any core API version, not patches.
 k8s_quota_guards := [g |
 	some g in input.resources
+	startswith(g.__type, "kubernetes:core/") # cheap test first: this runs for every resource
 	[group, kind] := k8s_group_kind(g)
 	group == "core"
 	kind in data.config["k8s-namespace-quota"].kinds

@@ -15,7 +15,10 @@ unknown_sentinels := {
 	"e48ece36-62e2-4504-bad9-02848725956a",
 }
 
-is_unknown(x) if x in unknown_sentinels
+is_unknown(x) if {
+	is_string(x)
+	x in unknown_sentinels
+}
 
 # "`raw` (aws:s3/bucket:Bucket)": how every message names its resource.
 label(r) := sprintf("`%s` (%s)", [r.__name, r.__type])
@@ -39,6 +42,8 @@ tags_unknown(r) if is_unknown(object.get(r, ["provider", "properties", "defaultT
 input_tags := effective_tags(input)
 
 input_environment := environment(input)
+
+input_tags_unknown if tags_unknown(input)
 
 # Environment: the resource's environment tag, else the stack's configured environment, else the stack name.
 environment(r) := env if {

@@ -13,14 +13,16 @@ taggable(r) if {
 # in complete rules (evaluated once per input) that the four heads share.
 
 # The resource's effective tags when it is taggable and all of them are known at preview.
+required_tags_taggable if taggable(input)
+
 required_tags_known := input_tags if {
-	taggable(input)
-	not tags_unknown(input)
+	required_tags_taggable
+	not input_tags_unknown
 }
 
 required_tags_undecidable if {
-	taggable(input)
-	tags_unknown(input)
+	required_tags_taggable
+	input_tags_unknown
 }
 
 # Set arithmetic rather than a lookup per required tag.

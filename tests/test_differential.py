@@ -110,3 +110,30 @@ def test_declared_resource_types_change_no_verdict(rules):
     for scenario in SCENARIOS:
         snapshot = scenario_snapshot(scenario)[0]
         assert key(judge(snapshot, rules)) == key(judge(snapshot, everything)), scenario
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_forked_evaluation_gives_the_same_verdicts(rules, monkeypatch, child_fails):
+    """A large stack's resource rules also run in a forked child; the findings are the same, and a child
+    that fails costs time, never a verdict (its part is evaluated again in the parent)."""
+    import os
+    from tollgate import rego
+
+    snapshot = scenario_snapshot("compute")[0]
+    alone = key(judge(snapshot, rules))
+    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)  # the module's OPA stand-in serves on a thread
+    if child_fails:
+        parent, evaluate = os.getpid(), RuleSet._evaluate
+
+        def broken_in_child(self, driver, query):
+            if os.getpid() != parent:
+                raise RuntimeError("child broke")
+            return evaluate(self, driver, query)
+
+        monkeypatch.setattr(RuleSet, "_evaluate", broken_in_child)
+    calls = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: calls.append(1) or real_fork())
+    assert key(judge(snapshot, rules)) == alone
+    assert calls, "the evaluation did not fork"

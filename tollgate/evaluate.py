@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
@@ -26,10 +27,11 @@ def provider_input(resource: Resource) -> Optional[dict[str, Any]]:
             "properties": resource.provider.inputs}
 
 
-def resource_input(resource: Resource) -> dict[str, Any]:
-    """pulumi-policy-opa's input for a resource, with the stack-rule extras (dependencies, parent)."""
+def resource_input(resource: Resource, providers_seen: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """pulumi-policy-opa's input for a resource, with the stack-rule extras (dependencies, parent).
+    `providers_seen` caches provider documents by URN across the resources of one snapshot."""
     doc = opa_input(resource.type, resource.name, resource.urn, resource.inputs,
-                    dict(resource.options, parent=resource.parent or ""), provider_input(resource))
+                    dict(resource.options, parent=resource.parent or ""), provider_input(resource), providers_seen)
     doc["dependencies"] = resource.dependencies
     doc["propertyDependencies"] = resource.property_dependencies
     return doc
@@ -57,9 +59,13 @@ def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyCon
     `engine` evaluates (RuleSet.evaluate's signature): the embedded engine by default, or an OPA server.
     """
     policy = policy or PolicyConfig()
-    inputs = [resource_input(r) for r in snapshot.resources]
-    results, errors = (engine or rules).evaluate(inputs, {"name": snapshot.stack, "environment": snapshot.environment},
-                                                 policy.data(rules.config))
+    providers: dict[str, Any] = {}
+    inputs = [resource_input(r, providers) for r in snapshot.resources]
+    stack = {"name": snapshot.stack, "environment": snapshot.environment}
+    if engine is None:  # the embedded engine may use a second core on a large stack
+        results, errors = rules.evaluate(inputs, stack, policy.data(rules.config), workers=os.cpu_count() or 1)
+    else:
+        results, errors = engine.evaluate(inputs, stack, policy.data(rules.config))
     by_urn = {r.urn: r for r in snapshot.resources}
     root = stack_urn(snapshot)
     findings = []

@@ -11,7 +11,9 @@ threaded server must build its RuleSet on one thread and evaluate there (see pol
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -29,6 +31,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 HEAD = re.compile(r"^(deny|warn|stack_deny|stack_warn)_([a-z0-9_]+)\s+contains\b", re.M)
 METADATA = re.compile(r"^# METADATA\n((?:#.*\n)+)", re.M)
 SECRET_TEXT = "[secret]"
+PARALLEL_MIN = 2000  # resources: below this a second process costs more than it saves
 ERROR_POS = re.compile(r"(?P<file>[^\s:]+\.rego):(?P<line>\d+)")
 
 
@@ -64,6 +67,7 @@ class RuleResult:
     message: str
     index: Optional[int] = None  # resource rules: position in the evaluated inputs
     urn: Optional[str] = None    # stack rules: the resource the finding is about
+    head: str = ""               # the head that reported it (deny_x, warn_x, ...)
 
 
 def _parse_metadata(text: str, path: Path) -> dict[str, Any]:
@@ -147,9 +151,11 @@ def driver_module(rules: list[Rule]) -> str:
             lines += [f"results contains x if some x in {part}"]
             lines += [f'{part} contains [-1, "{head}", v] if {{\n\tsome v in data.{PACKAGE}.{head} '
                       "with data.stack as input.stack with data.config as input.config\n}" for head in rule.heads]
-    lines += ["results contains [i, row[0], row[1]] if {", "\tstack := input.stack", "\tconfig := input.config",
+    lines += ["results contains x if some x in resource_results",
+              "resource_results contains [i, row[0], row[1]] if {", "\tstack := input.stack", "\tconfig := input.config",
               "\tsome i, r in input.resources", "\trules := input.applicable[r.__type]",
               f"\tsome row in resource_rows {context} with data.tollgate_rules as rules", "}"]
+    lines += [f"stack_results contains x if some x in {rule_part(rule)}" for rule in rules if rule.scope == "stack"]
     return "\n".join(lines) + "\n"
 
 
@@ -225,26 +231,76 @@ class RuleSet:
         return next(r for r in self.rules if r.name == name)
 
     def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
-                 config: Optional[dict[str, Any]] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
+                 config: Optional[dict[str, Any]] = None, workers: int = 1) -> tuple[list[RuleResult], dict[Rule, str]]:
         """Evaluate all rules over resource inputs in pulumi-policy-opa shape, in one query.
 
         `stack` is `{"name", "environment"}`: the fallback when a resource has no environment tag.
         `config` replaces data.config (the defaults merged with a policy config) for this evaluation.
         Returns the results and, for each rule that failed at run time, its error: when the one-pass
         query fails, each rule is run on its own so one broken rule cannot hide the others' verdicts.
+        `workers` > 1 lets a large stack's resource rules run in a forked copy of this process as well
+        (see _evaluate_forked); the results are the same.
         """
+        if workers > 1 and len(inputs) >= PARALLEL_MIN and hasattr(os, "fork") and threading.active_count() == 1:
+            return self._evaluate_forked(inputs, stack, config)
+        return self._evaluate(self.driver_input(inputs, stack, config), "results")
+
+    def _evaluate(self, driver: dict[str, Any], query: str) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """One query of the driver (results, resource_results or stack_results); when it fails, each rule
+        it covers on its own, so the broken one is named and the others still judge."""
         engine = self.engine.clone()
-        engine.set_input(self.driver_input(inputs, stack, config))
+        engine.set_input(driver)
         try:
-            return self._results(engine, "results"), {}
+            return self._results(engine, query), {}
         except RuntimeError:
+            scopes = {"results": ("resource", "stack"), "resource_results": ("resource",), "stack_results": ("stack",)}
             results, errors = [], {}
             for rule in self.rules:
+                if rule.scope not in scopes[query]:
+                    continue
                 try:
                     results += self._results(engine, rule_part(rule))
                 except RuntimeError as exc:
                     errors[rule] = engine_message(exc)
             return results, errors
+
+    def _evaluate_forked(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
+                         config: Optional[dict[str, Any]]) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """The stack rules and the first part of the resources here, the rest in a forked child (the same
+        engine, copy-on-write), on two cores. The child answers on a pipe with its rows and errors as
+        JSON; if it fails in any way, its part is evaluated here: nothing is lost, only time."""
+        split = len(inputs) * 2 // 5  # this side also runs the stack rules
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: evaluate, answer, and leave without running any of the parent's cleanup
+            code = 1
+            try:
+                os.close(read_end)
+                found, failed = self._evaluate(self.driver_input(inputs[split:], stack, config), "resource_results")
+                answer = json.dumps({"rows": [[r.index, r.head, r.message] for r in found],
+                                     "errors": {rule.name: error for rule, error in failed.items()}}).encode()
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(answer)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        results, errors = self._evaluate(self.driver_input(inputs, stack, config), "stack_results")
+        mine, my_errors = self._evaluate(self.driver_input(inputs[:split], stack, config), "resource_results")
+        with os.fdopen(read_end, "rb") as pipe:
+            answer = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            if status != 0:
+                raise ValueError(f"exit status {status}")
+            doc = json.loads(answer)
+            theirs = [RuleResult(self.by_head[head], "warn" if "warn" in head else "deny", message, index=index + split)
+                      for index, head, message in doc["rows"]]
+            their_errors = {self.rule(name): error for name, error in doc["errors"].items()}
+        except (ValueError, KeyError, TypeError, StopIteration):
+            found, their_errors = self._evaluate(self.driver_input(inputs[split:], stack, config), "resource_results")
+            theirs = [replace(r, index=r.index + split) for r in found]
+        return results + mine + theirs, {**errors, **their_errors, **my_errors}
 
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                      config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
@@ -266,9 +322,9 @@ class RuleSet:
             rule = self.by_head[head]
             verdict = "warn" if "warn" in head else "deny"
             if rule.scope == "stack":  # stack rules say which resource: {"urn", "msg"} (Gatekeeper's msg)
-                results.append(RuleResult(rule, verdict, str(value.get("msg")), urn=value.get("urn")))
+                results.append(RuleResult(rule, verdict, str(value.get("msg")), urn=value.get("urn"), head=head))
             else:
-                results.append(RuleResult(rule, verdict, str(value), index=index))
+                results.append(RuleResult(rule, verdict, str(value), index=index, head=head))
         return results
 
     def modules(self) -> dict[str, str]:
@@ -289,15 +345,31 @@ def _redact_secrets(value: Any) -> Any:
     return value
 
 
+def _without_secrets(value: Any) -> Any:
+    """`value` with each secret as "[secret]"; walked only when its JSON holds a secret's signature."""
+    return _redact_secrets(value) if SECRET_SIG in json.dumps(value) else value
+
+
+def provider_doc(provider: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """A provider as the rules see it: {type, name, urn, properties}, inputs decoded, secrets redacted."""
+    if not provider:
+        return {}
+    return dict(provider, properties=_without_secrets(decode_provider_inputs(provider.get("properties") or {})))
+
+
 def opa_input(type_: str, name: str, urn: str, properties: dict[str, Any], options: dict[str, Any],
-              provider: Optional[dict[str, Any]]) -> dict[str, Any]:
+              provider: Optional[dict[str, Any]], provider_seen: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """A resource as pulumi-policy-opa hands it to Rego. `provider` is {type, name, urn, properties}.
 
     Secrets read as "[secret]" (a snapshot never holds their value); a provider's JSON-encoded
-    inputs (defaultTags) are decoded, whichever path they came by.
+    inputs (defaultTags) are decoded, whichever path they came by. `provider_seen`, when given, holds the
+    provider documents already built, by URN (many resources share a provider).
     """
-    prov = {}
-    if provider:
-        prov = dict(provider, properties=_redact_secrets(decode_provider_inputs(provider.get("properties") or {})))
-    return {"__type": type_, "__name": name, "__urn": urn, "properties": _redact_secrets(properties),
+    if provider_seen is None or not provider:
+        prov = provider_doc(provider)
+    else:
+        prov = provider_seen.get(provider.get("urn"))
+        if prov is None:
+            prov = provider_seen[provider.get("urn")] = provider_doc(provider)
+    return {"__type": type_, "__name": name, "__urn": urn, "properties": _without_secrets(properties),
             "options": options, "provider": prov}
