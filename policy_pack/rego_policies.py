@@ -9,6 +9,12 @@ rule's id and severity. Readers of the diagnostics (tollgate.crossguard) strip t
 
 The rule id (TG001) travels as the policy's compliance framework reference (framework "tollgate"):
 PolicyInfo has no id field, and a framework reference is what names a control.
+
+Secrets. The CLI sends a secret's value to the pack, and pulumi-policy hands validate the plain value; a
+message that names a value (an unknown instance type, an environment tag) would print it. So Analyze and
+AnalyzeStack requests have every secret's value replaced by "[secret]" before any policy sees them, which
+is exactly what the engine's rules read (a snapshot holds no secret value). Remediate keeps the values:
+what a remediation returns is written back to the resource.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import pulumi
 from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, Severity,
                            StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import policy as _pulumi_policy
 from pulumi_policy.deserialize import serialize_properties
 
 # Where the pack's code and rules come from: a built pack (`tollgate pack build`, what `pulumi policy
@@ -39,9 +46,9 @@ if str(REPO_ROOT) not in sys.path:
 from tollgate import budget_check, policy_config, remediate  # noqa: E402
 from tollgate.cost import estimate, load_usage, usage_path  # noqa: E402
 from tollgate.evaluate import stack_urn  # noqa: E402
-from tollgate.model import ProviderRef, Resource, Snapshot  # noqa: E402
+from tollgate.model import SECRET_SIG, SIG_KEY, ProviderRef, Resource, Snapshot  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
-from tollgate.rego import Rule, RuleResult, RuleSet, opa_input  # noqa: E402
+from tollgate.rego import SECRET_TEXT, Rule, RuleResult, RuleSet, opa_input  # noqa: E402
 
 UNDECIDED = "-undecided"
 FRAMEWORK = "tollgate"
@@ -60,7 +67,13 @@ class Evaluator:
         self.rules: RuleSet = self._thread.submit(RuleSet, rules_dir).result()
 
     def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any], config: Optional[dict[str, Any]] = None):
-        return self._thread.submit(self.rules.evaluate, inputs, stack, config).result()
+        try:
+            return self._thread.submit(self.rules.evaluate, inputs, stack, config).result()
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # a Rust panic (pyo3's PanicException) is not an Exception: gRPC would
+            # leave the call unanswered; as an Exception it fails the analysis at once
+            raise RuntimeError(f"the rule engine crashed: {type(exc).__name__}: {exc}") from exc
 
 
 def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
@@ -80,9 +93,55 @@ def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
 
 def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
     """A policy (or two) per listed Rego rule, then the Python-only tag remediation."""
+    blind_secrets()
     rules = load_rules(names, rules_dir)
     made = [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
     return made + [tag_remediation(rules), cost_within_budget()]
+
+
+def _blind_value(value: Any) -> None:
+    """A protobuf Value in place: a secret {sig, value} keeps its signature, its value becomes "[secret]"."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG:
+            fields["value"].string_value = SECRET_TEXT
+            return
+        for item in fields.values():
+            _blind_value(item)
+    elif kind == "list_value":
+        for item in value.list_value.values:
+            _blind_value(item)
+
+
+def _blind_struct(struct: Any) -> None:
+    for item in struct.fields.values():
+        _blind_value(item)
+
+
+def _blinded(request: Any) -> Any:
+    """A copy of an AnalyzeRequest or AnalyzeStackRequest with no secret value in it (nor in its providers)."""
+    blinded = type(request)()
+    blinded.CopyFrom(request)
+    for resource in (blinded.resources if hasattr(blinded, "resources") else [blinded]):
+        _blind_struct(resource.properties)
+        if resource.HasField("provider"):
+            _blind_struct(resource.provider.properties)
+    return blinded
+
+
+def blind_secrets() -> None:
+    """Analyze and AnalyzeStack see "[secret]" for every secret value (see the module docstring). Once."""
+    servicer = _pulumi_policy._PolicyAnalyzerServicer
+    for method in ("Analyze", "AnalyzeStack"):
+        original = getattr(servicer, method)
+        if getattr(original, "_tollgate_blinds", False):
+            continue
+
+        def blinding(self: Any, request: Any, context: Any, _original: Callable = original) -> Any:
+            return _original(self, _blinded(request), context)
+        blinding._tollgate_blinds = True  # type: ignore[attr-defined]
+        setattr(servicer, method, blinding)
 
 
 def cost_within_budget() -> Policy:

@@ -244,7 +244,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except TollgateError as exc:
         sys.stderr.write(f"tollgate: error: {exc}\n")
         return 2
-    except Exception as exc:  # noqa: BLE001 - an unexpected failure is still "could not judge", never a pass
+    except KeyboardInterrupt:
+        raise
+    # An unexpected failure is still "could not judge", never a pass: also what is not an Exception, such as
+    # the rule engine's Rust panic (pyo3's PanicException is a BaseException) or a stray sys.exit(0).
+    except BaseException as exc:  # noqa: BLE001
         sys.stderr.write(f"tollgate: internal error: {type(exc).__name__}: {exc}\n"
                          "  this is a bug in tollgate; please report it with the command you ran\n")
         return 2

@@ -142,7 +142,9 @@ def _check_type(key: str, value: Any, spec: dict[str, Any], file: Path, line: Op
         "object": isinstance(value, dict),
     }[want]
     if not ok:
-        raise TollgateError(f"config `{key}` must be of type {want} (Pulumi.yaml), got {value!r}", str(file), line,
+        secret = spec.get("secret") or (isinstance(value, dict) and "secure" in value)
+        shown = f"a {type(value).__name__} (a secret: its value is not shown)" if secret else repr(value)
+        raise TollgateError(f"config `{key}` must be of type {want} (Pulumi.yaml), got {shown}", str(file), line,
                             fix=f"set `{key}` to a {want} value")
 
 

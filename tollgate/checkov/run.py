@@ -105,11 +105,16 @@ def map_results(reports: Any, snapshot: Snapshot, plan_urns: dict[str, str], man
     """checkov's JSON (one report, or a list with one per framework) -> findings on the snapshot's urns."""
     if isinstance(reports, dict):
         reports = [reports]
+    if not isinstance(reports, list) or not reports:
+        raise TollgateError(f"checkov's output is not a report: {json.dumps(reports)[:200]}")
     resources = {r.urn: r for r in snapshot.resources}
     findings: list[Finding] = []
     for report in reports:
-        if not isinstance(report, dict) or "results" not in report:
+        if isinstance(report, dict) and "results" not in report and _empty_run(report):
             continue   # checkov's empty-run summary: nothing was scanned by that framework
+        if not isinstance(report, dict) or not isinstance(report.get("results"), dict):
+            # anything else (garbage, another tool's JSON) would read as "no failed check": never a pass
+            raise TollgateError(f"checkov's output is not a report: {json.dumps(report)[:200]}")
         parsing_errors = report.get("summary", {}).get("parsing_errors") or report["results"].get("parsing_errors")
         if parsing_errors:
             raise TollgateError(f"checkov could not parse what tollgate wrote for {report.get('check_type')}: "
@@ -124,6 +129,11 @@ def map_results(reports: Any, snapshot: Snapshot, plan_urns: dict[str, str], man
                                     f"({check.get('file_path')}), which tollgate did not write")
             findings.append(_finding(check, resources.get(urn), urn))
     return findings
+
+
+def _empty_run(report: dict[str, Any]) -> bool:
+    """checkov's summary when a framework scanned nothing: {"passed": 0, "failed": 0, ...}, no `results`."""
+    return {"passed", "failed"} <= report.keys() and report["failed"] == 0
 
 
 def _manifest_urn(check: dict[str, Any], manifest_files: dict[str, str], manifest_keys: dict[str, str]) -> Optional[str]:
