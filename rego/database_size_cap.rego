@@ -18,6 +18,8 @@ database_size_units(size) := {"nano": 1, "micro": 2, "small": 4, "medium": 8, "l
 
 database_size_units(size) := 32 * to_number(trim_suffix(size, "xlarge")) if {
 	is_string(size)
+	endswith(size, "xlarge") # cheap test first: the regex runs only for Nxlarge candidates
+	size != "xlarge"
 	regex.match(`^[1-9][0-9]*xlarge$`, size)
 }
 
