@@ -293,7 +293,7 @@ class RuleSet:
         """The stack rules and the first part of the resources here, the rest in a forked child (the same
         engine, copy-on-write), on two cores. The child answers on a pipe with its rows and errors as
         JSON; if it fails in any way, its part is evaluated here: nothing is lost, only time."""
-        split = len(inputs) * 2 // 5  # this side also runs the stack rules
+        split = len(inputs) * 7 // 20  # this side also runs the stack rules (a fifth of the work)
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: evaluate, answer, and leave without running any of the parent's cleanup
