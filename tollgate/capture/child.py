@@ -5,7 +5,8 @@ Usage (by tollgate.capture.host, never by hand): python -m tollgate.capture.chil
 Mirrors pulumi-language-python-exec: config from the request (as PULUMI_CONFIG would give it),
 Settings with a monitor and engine, `os.chdir(pwd)`, `sys.argv = [program]`, then
 `loop.run_until_complete(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))`, so
-the program runs inside a running event loop exactly as under `pulumi preview`.
+the program runs inside a running event loop exactly as under `pulumi preview` (plus one turn of the loop
+after its top-level code: see `_program`).
 Needs only the Pulumi SDK (the program's own environment) and the standard library.
 """
 
@@ -74,6 +75,15 @@ def _error(exc: BaseException, program_dir: Path) -> dict:
             "traceback": text}
 
 
+async def _program(path: str) -> None:
+    """The program's top-level code, then one turn of the event loop, so that the registrations it queued have
+    started when run_in_stack waits for them: the SDK then awaits them one by one. Without the turn it finds
+    none started and polls every pending output instead (asyncio.wait FIRST_COMPLETED over ~20 outputs per
+    resource, each turn), which cost a quarter of the capture's CPU. What the program registers is unchanged."""
+    runpy.run_path(path, run_name="__main__")
+    await asyncio.sleep(0)
+
+
 def run(request: dict) -> dict:
     pwd = Path(request["pwd"])
     monitor = CaptureMonitor(request["stack"], request["project"], Path(request["root_directory"]),
@@ -92,8 +102,7 @@ def run(request: dict) -> dict:
     asyncio.set_event_loop(loop)
     loop.set_default_executor(ThreadPoolExecutor(max(request.get("parallel", 4), 1) * 4))
     try:
-        loop.run_until_complete(pulumi.runtime.run_in_stack(
-            lambda: runpy.run_path(request["program"], run_name="__main__")))
+        loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: _program(request["program"])))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which exits 2
         return {"error": _error(exc, Path(request["root_directory"]).resolve())}
     finally:

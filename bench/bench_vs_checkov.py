@@ -1,0 +1,200 @@
+"""Tollgate vs checkov on the same N-resource estate (bench/generate.py), in one run, each in a child process.
+
+* Tollgate: a child process reads the snapshot file (Snapshot JSON, as `--snapshot-out` writes it),
+  estimates its cost (tollgate.cost.estimate) and judges it with every rule: the opt-in tag remediation
+  (switched on here), the Rego rules and cost-within-budget (tollgate.evaluate.judge). Timed from process
+  start to exit: interpreter start, imports, load and rule compilation included.
+* checkov: the same resources as tollgate's bridge writes them (tollgate.checkov build_plan /
+  build_manifests, written as run_checkov writes them, not timed), checked by checkov from its own
+  virtualenv with the command line and environment run_checkov uses, timed from process start to exit.
+  Its report is mapped back to the snapshot (map_results), which fails on anything checkov could not parse.
+
+Peak RSS is the child's ru_maxrss (os.wait4): its largest process, its reaped descendants included. Both
+fork workers (the embedded engine evaluates part of the resources in a forked child; checkov runs its
+frameworks and parsers in parallel), so the sum over each process tree (PSS, sampled every 0.2 s) is printed
+as well.
+The last line is `ratio_vs_checkov=<x> tollgate_s=<s> checkov_s=<s> tollgate_rss_mb=<m> checkov_rss_mb=<m>`.
+Targets (issue 8), printed, not asserted: at least 40x faster than checkov, at most 300 MB RSS, at N = 10,000.
+
+Run: .venv/bin/python bench/bench_vs_checkov.py [--resources N] [--seed S]
+"""
+
+from __future__ import annotations
+
+# Only the standard library at module level: the judging child runs this file too, and its time should
+# hold tollgate's imports, not the benchmark's.
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SPEED_TARGET, RSS_TARGET_MB = 40.0, 300.0
+REMEDIATION_ON = {"required-tags-remediation": "remediate"}
+
+
+@dataclass
+class Measured:
+    seconds: float       # process start to exit, as the parent saw it
+    rss_mb: float        # ru_maxrss of the child (its largest process)
+    tree_pss_mb: float   # sampled peak of the summed PSS of the child and its descendants
+    returncode: int
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue   # exited meanwhile
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def _pss_mb(pids: list[int]) -> float:
+    total_kb = 0
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+        total_kb += int(match.group(1)) if match else 0
+    return total_kb / 1024
+
+
+def measure(command: list[str], **popen: Any) -> Measured:
+    """Run a command to its end: wall time, ru_maxrss (os.wait4) and the sampled peak PSS of its tree."""
+    done, peak = threading.Event(), [0.0]
+
+    def sample(pid: int) -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], _pss_mb(_descendants(pid)))
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, **popen)
+    sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(seconds, usage.ru_maxrss / 1024, peak[0], proc.returncode)
+
+
+def judge_child(snapshot_file: Path, policy_file: Path) -> None:
+    """The Tollgate side, in the child: load, estimate, judge; prints its phases as JSON."""
+    marks = [("start", time.perf_counter())]
+    from tollgate.cost import estimate
+    from tollgate.evaluate import RULES_DIR, judge, load_policy_config
+    from tollgate.model import Snapshot
+    from tollgate.rego import RuleSet
+    marks.append(("imports", time.perf_counter()))
+    snapshot = Snapshot.read(snapshot_file)
+    marks.append(("snapshot load", time.perf_counter()))
+    rules = RuleSet(RULES_DIR)
+    policy = load_policy_config(policy_file, rules)
+    marks.append(("rules compile", time.perf_counter()))
+    costs = estimate(snapshot)
+    marks.append(("cost estimate", time.perf_counter()))
+    findings = judge(snapshot, rules, policy, costs=costs)
+    marks.append(("judge", time.perf_counter()))
+    levels: dict[str, int] = {}
+    for finding in findings:
+        levels[finding.enforcement] = levels.get(finding.enforcement, 0) + 1
+    phases = {name: marks[i + 1][1] - marks[i][1] for i, (name, _) in enumerate(marks[1:])}
+    print(json.dumps({"phases": phases, "findings": len(findings), "levels": levels,
+                      "rules": len(rules.rules), "monthly_usd": costs.monthly_usd}))
+
+
+def run_checkov(snapshot: Any, work: Path) -> tuple[Measured, dict[str, Any]]:
+    """checkov on the snapshot's plan and manifests, invoked as tollgate/checkov/run.py:run_checkov does."""
+    from tollgate.checkov import build_manifests, build_plan, locate_checkov, map_results
+    from tollgate.checkov.run import MANIFEST_DIR, PLAN_FILE
+
+    start = time.perf_counter()
+    plan, manifests = build_plan(snapshot), build_manifests(snapshot)
+    (work / PLAN_FILE).write_text(json.dumps(plan.document, indent=1), encoding="utf-8")
+    manifests.write(work / MANIFEST_DIR)
+    written = time.perf_counter() - start
+    command = [locate_checkov(), "-o", "json", "--quiet", "--compact", "--skip-download",
+               "--framework", "terraform_plan", "kubernetes",
+               "-f", str(work / PLAN_FILE), "-d", str(work / MANIFEST_DIR)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env.update(EVAL_TF_PLAN_AFTER_UNKNOWN="true", BC_SKIP_MAPPING="TRUE")
+    report = work / "checkov.json"
+    with report.open("w") as out:
+        measured = measure(command, cwd=work, env=env, stdout=out, stderr=subprocess.DEVNULL)
+    if measured.returncode not in (0, 1):
+        raise SystemExit(f"checkov failed (exit {measured.returncode})")
+    findings = map_results(json.loads(report.read_text()), snapshot, plan.urns, manifests.files, manifests.urns)
+    return measured, {"written_s": written, "plan_resources": len(plan.urns), "manifests": len(manifests.urns),
+                      "failed_checks": len(findings), "resources_failed": len({f.urn for f in findings})}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Tollgate vs checkov on one generated estate")
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--judge", nargs=2, type=Path, metavar=("SNAPSHOT", "POLICY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.judge:
+        judge_child(*args.judge)
+        return
+
+    import generate   # bench/generate.py, beside this file
+
+    snapshot = generate.snapshot(args.resources, args.seed)
+    violating = sum(d.violation is not None for d in generate.declare(args.resources, args.seed))
+    with tempfile.TemporaryDirectory(prefix="tollgate-bench-") as tmp:
+        work = Path(tmp)
+        snapshot.write(work / "snapshot.json")
+        (work / "policy-config.json").write_text(json.dumps(REMEDIATION_ON))
+        print(f"estate: {args.resources} resources (+ stack and 2 providers), {violating} made to break a rule, "
+              f"seed {args.seed}; snapshot file {(work / 'snapshot.json').stat().st_size / 1e6:.1f} MB")
+
+        with (work / "judge.json").open("w") as out:
+            tollgate = measure([sys.executable, __file__, "--judge", str(work / "snapshot.json"),
+                                str(work / "policy-config.json")], stdout=out)
+        if tollgate.returncode != 0:
+            raise SystemExit(f"the tollgate child failed (exit {tollgate.returncode})")
+        inner = json.loads((work / "judge.json").read_text())
+        print(f"tollgate: {tollgate.seconds:.2f} s (process start to exit), peak RSS {tollgate.rss_mb:.0f} MB "
+              f"(largest process); its process tree peaked at {tollgate.tree_pss_mb:.0f} MB PSS (sampled)")
+        print("  " + ", ".join(f"{name} {s:.2f} s" for name, s in inner["phases"].items()))
+        print(f"  {inner['rules']} Rego rules + remediation + cost-within-budget: {inner['findings']} findings "
+              f"{inner['levels']}; estimate ${inner['monthly_usd']:,.0f}/month")
+
+        checkov, detail = run_checkov(snapshot, work)
+        print(f"checkov: {checkov.seconds:.2f} s (process start to exit), peak RSS {checkov.rss_mb:.0f} MB "
+              f"(largest process); its process tree peaked at {checkov.tree_pss_mb:.0f} MB PSS (sampled)")
+        print(f"  input: {detail['plan_resources']} AWS resources as a plan, {detail['manifests']} manifests "
+              f"(written in {detail['written_s']:.2f} s, not timed); {detail['failed_checks']} failed checks "
+              f"on {detail['resources_failed']} resources")
+
+    ratio = checkov.seconds / tollgate.seconds
+    print(f"targets at N = 10,000 (issue 8): >= {SPEED_TARGET:.0f}x faster: {ratio:.1f}x "
+          f"({'met' if ratio >= SPEED_TARGET else 'NOT met'}); <= {RSS_TARGET_MB:.0f} MB RSS: {tollgate.rss_mb:.0f} MB "
+          f"({'met' if tollgate.rss_mb <= RSS_TARGET_MB else 'NOT met'})"
+          + ("" if args.resources == 10_000 else f"; this run has N = {args.resources}"))
+    print(f"ratio_vs_checkov={ratio:.1f} tollgate_s={tollgate.seconds:.2f} checkov_s={checkov.seconds:.2f} "
+          f"tollgate_rss_mb={tollgate.rss_mb:.0f} checkov_rss_mb={checkov.rss_mb:.0f}")
+
+
+if __name__ == "__main__":
+    main()
