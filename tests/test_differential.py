@@ -126,10 +126,10 @@ def test_forked_evaluation_gives_the_same_verdicts(rules, monkeypatch, child_fai
     if child_fails:
         parent, evaluate = os.getpid(), RuleSet._evaluate
 
-        def broken_in_child(self, driver, query):
+        def broken_in_child(self, *args, **kwargs):
             if os.getpid() != parent:
                 raise RuntimeError("child broke")
-            return evaluate(self, driver, query)
+            return evaluate(self, *args, **kwargs)
 
         monkeypatch.setattr(RuleSet, "_evaluate", broken_in_child)
     calls = []
@@ -137,3 +137,25 @@ def test_forked_evaluation_gives_the_same_verdicts(rules, monkeypatch, child_fai
     monkeypatch.setattr(os, "fork", lambda: calls.append(1) or real_fork())
     assert key(judge(snapshot, rules)) == alone
     assert calls, "the evaluation did not fork"
+
+
+def test_forked_evaluation_reports_a_failing_rule_like_one_pass(monkeypatch, tmp_path):
+    """A rule that fails at run time: the forked evaluation names it as an engine error, as one pass does,
+    and the other rules still judge."""
+    import shutil
+
+    from tollgate import rego
+
+    shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*_test.rego"))
+    (tmp_path / "rules" / "broken.rego").write_text(
+        "package tollgate\n\nimport rego.v1\n\n# METADATA\n# title: Broken\n# description: fails on purpose\n"
+        "# custom:\n#   id: TG998\n#   severity: low\n#   enforcement: mandatory\n"
+        "deny_broken contains msg if {\n\tx := count(input.__name) - count(input.__name)\n"
+        "\tmsg := sprintf(\"%v\", [1 / x])\n}\n")
+    broken = RuleSet(tmp_path / "rules")
+    snapshot = scenario_snapshot("compute")[0]
+    alone = key(judge(snapshot, broken))
+    assert any(f[0] == "engine-error" and "broken" in f[-1] for f in alone)
+    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    assert key(judge(snapshot, broken)) == alone

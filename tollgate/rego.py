@@ -164,6 +164,9 @@ def driver_module(rules: list[Rule]) -> str:
     lines += ["local_resource_results contains [i, row[0], row[1]] if {", "\tsome i, r in input.resources",
               "\trules := input.applicable[r.__type]",
               "\tsome row in resource_rows with input as r with data.tollgate_rules as rules", "}"]
+    lines += ["local_resource_part contains [i, row[0], row[1]] if {", "\tsome i, r in input.resources",
+              "\tdata.part[0] <= i", "\ti < data.part[1]", "\trules := input.applicable[r.__type]",
+              "\tsome row in resource_rows with input as r with data.tollgate_rules as rules", "}"]
     lines += [f"local_stack_results contains [-1, \"{head}\", v] if some v in data.{PACKAGE}.{head}"
               for rule in rules if rule.scope == "stack" for head in rule.heads]
     return "\n".join(lines) + "\n"
@@ -257,50 +260,65 @@ class RuleSet:
             return self._evaluate_forked(inputs, stack, config)
         return self._evaluate(self.driver_input(inputs, stack, config), "results")
 
-    def _evaluate(self, driver: dict[str, Any], query: str) -> tuple[list[RuleResult], dict[Rule, str]]:
-        """One query of the driver (results, resource_results or stack_results); when it fails, each rule
-        it covers on its own, so the broken one is named and the others still judge."""
+    def _local(self, driver: dict[str, Any]) -> regorus.Engine:
+        """The embedded engine ready for the local_* queries: the stack and config as data, the resources in."""
         local = self._base.clone()
         local.add_data({"stack": driver["stack"], "config": driver["config"]})
         local.set_input({"resources": driver["resources"], "applicable": driver["applicable"]})
+        return local
+
+    def _evaluate(self, driver: dict[str, Any], query: str, local: Optional[regorus.Engine] = None,
+                  part: Optional[tuple[int, int]] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """One query of the driver (results, resource_results or stack_results); when it fails, each rule
+        it covers on its own, so the broken one is named and the others still judge. `local` is the engine
+        of _local(driver) when there is one; `part` (start, end) limits the resource rules to those resources."""
         try:
+            engine = local or self._local(driver)
             found = []
-            if query in ("results", "resource_results"):
-                found += self._results(local, "local_resource_results")
+            if query in ("results", "resource_results") and part:
+                engine = engine.clone()
+                engine.add_data({"part": list(part)})
+                found += self._results(engine, "local_resource_part")
+            elif query in ("results", "resource_results"):
+                found += self._results(engine, "local_resource_results")
             if query in ("results", "stack_results"):
-                found += self._results(local, "local_stack_results")
+                found += self._results(engine, "local_stack_results")
             return found, {}
         except RuntimeError:
             pass
-        engine = self.engine.clone()
-        engine.set_input(driver)
+        start, end = part or (0, len(driver["resources"]))
+        served = self.engine.clone()
+        served.set_input(dict(driver, resources=driver["resources"][start:end]) if part else driver)
         try:
-            return self._results(engine, query), {}
+            found = self._results(served, query)
+            errors = {}
         except RuntimeError:
             scopes = {"results": ("resource", "stack"), "resource_results": ("resource",), "stack_results": ("stack",)}
-            results, errors = [], {}
+            found, errors = [], {}
             for rule in self.rules:
                 if rule.scope not in scopes[query]:
                     continue
                 try:
-                    results += self._results(engine, rule_part(rule))
+                    found += self._results(served, rule_part(rule))
                 except RuntimeError as exc:
                     errors[rule] = engine_message(exc)
-            return results, errors
+        return [replace(r, index=r.index + start) if r.index is not None and r.index >= 0 else r for r in found], errors
 
     def _evaluate_forked(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                          config: Optional[dict[str, Any]]) -> tuple[list[RuleResult], dict[Rule, str]]:
         """The stack rules and the first part of the resources here, the rest in a forked child (the same
-        engine, copy-on-write), on two cores. The child answers on a pipe with its rows and errors as
-        JSON; if it fails in any way, its part is evaluated here: nothing is lost, only time."""
-        split = len(inputs) * 7 // 20  # this side also runs the stack rules (a fifth of the work)
+        engine and input, copy-on-write), on two cores. The child answers on a pipe with its rows and
+        errors as JSON; if it fails in any way, its part is evaluated here: nothing is lost, only time."""
+        driver = self.driver_input(inputs, stack, config)
+        local = self._local(driver)
+        split, end = len(inputs) * 7 // 20, len(inputs)  # this side also runs the stack rules (a fifth of the work)
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: evaluate, answer, and leave without running any of the parent's cleanup
             code = 1
             try:
                 os.close(read_end)
-                found, failed = self._evaluate(self.driver_input(inputs[split:], stack, config), "resource_results")
+                found, failed = self._evaluate(driver, "resource_results", local, (split, end))
                 answer = json.dumps({"rows": [[r.index, r.head, r.message] for r in found],
                                      "errors": {rule.name: error for rule, error in failed.items()}}).encode()
                 with os.fdopen(write_end, "wb") as pipe:
@@ -309,8 +327,8 @@ class RuleSet:
             finally:
                 os._exit(code)
         os.close(write_end)
-        results, errors = self._evaluate(self.driver_input(inputs, stack, config), "stack_results")
-        mine, my_errors = self._evaluate(self.driver_input(inputs[:split], stack, config), "resource_results")
+        results, errors = self._evaluate(driver, "stack_results", local)
+        mine, my_errors = self._evaluate(driver, "resource_results", local, (0, split))
         with os.fdopen(read_end, "rb") as pipe:
             answer = pipe.read()
         _, status = os.waitpid(pid, 0)
@@ -318,12 +336,11 @@ class RuleSet:
             if status != 0:
                 raise ValueError(f"exit status {status}")
             doc = json.loads(answer)
-            theirs = [RuleResult(self.by_head[head], "warn" if "warn" in head else "deny", message, index=index + split)
+            theirs = [RuleResult(self.by_head[head], "warn" if "warn" in head else "deny", message, index=index, head=head)
                       for index, head, message in doc["rows"]]
             their_errors = {self.rule(name): error for name, error in doc["errors"].items()}
         except (ValueError, KeyError, TypeError, StopIteration):
-            found, their_errors = self._evaluate(self.driver_input(inputs[split:], stack, config), "resource_results")
-            theirs = [replace(r, index=r.index + split) for r in found]
+            theirs, their_errors = self._evaluate(driver, "resource_results", local, (split, end))
         return results + mine + theirs, {**errors, **their_errors, **my_errors}
 
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
