@@ -76,6 +76,7 @@ budget_required_undecided(b) if {
 
 budget_required_undecided(b) if {
 	some n in budget_required_notifications(b)
+	is_object(n)
 	some field in budget_required_notification_fields
 	is_unknown(object.get(n, field, null))
 }

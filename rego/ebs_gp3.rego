@@ -120,6 +120,7 @@ ebs_gp3_lt_warns contains msg if {
 	mappings := object.get(input.properties, "blockDeviceMappings", [])
 	is_array(mappings)
 	some i, d in mappings
+	is_object(d)
 	is_unknown(object.get(d, "ebs", null))
 	msg := sprintf("%s: cannot decide the EBS volume rule at preview, blockDeviceMappings[%d].ebs is unknown until apply", [label(input), i])
 }

@@ -11,6 +11,7 @@ gpu_approval_config := data.config["gpu-approval"]
 # finding (it blocks the resource), so it is not reported twice here.
 gpu_approval_gpu_types := {t |
 	some t in input_requested_types
+	is_string(t)
 	not is_unknown(t)
 	data.instance_types[t].gpus > 0
 }

@@ -49,6 +49,7 @@ instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, inp
 #     - "aws:autoscaling/group:Group"
 deny_instance_size_cap contains msg if {
 	some t in input_requested_types
+	is_string(t)
 	not is_unknown(t)
 	spec := data.instance_types[t]
 	cap := instance_size_cap_vcpu
@@ -58,9 +59,17 @@ deny_instance_size_cap contains msg if {
 
 deny_instance_size_cap contains msg if {
 	some t in input_requested_types
+	is_string(t)
 	not is_unknown(t)
 	not data.instance_types[t]
 	msg := sprintf("%s uses instance type %q, which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table", [label(input), t])
+}
+
+# An instance type that is not a string at all (a number, a list, null): reported, never passed.
+deny_instance_size_cap contains msg if {
+	some t in input_requested_types
+	not is_string(t)
+	msg := sprintf("%s uses instance type %v, which is not a type name, so its size cannot be checked; use a listed type (e.g. m5.large)", [label(input), t])
 }
 
 warn_instance_size_cap contains msg if {

@@ -22,7 +22,8 @@ def provider_input(resource: Resource) -> Optional[dict[str, Any]]:
     if resource.provider is None:
         return None
     urn = resource.provider.urn
-    qualified_type, name = urn.split("::")[2:4]
+    parts = urn.split("::")
+    qualified_type, name = (parts[2], parts[3]) if len(parts) >= 4 else ("", urn)  # not a URN: judged as is
     return {"type": qualified_type.split("$")[-1], "name": name, "urn": urn,
             "properties": resource.provider.inputs}
 

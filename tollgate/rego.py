@@ -264,7 +264,11 @@ class RuleSet:
         """The embedded engine ready for the local_* queries: the stack and config as data, the resources in."""
         local = self._base.clone()
         local.add_data({"stack": driver["stack"], "config": driver["config"]})
-        local.set_input({"resources": driver["resources"], "applicable": driver["applicable"]})
+        try:
+            local.set_input({"resources": driver["resources"], "applicable": driver["applicable"]})
+        except (TypeError, ValueError, OverflowError) as exc:  # e.g. an integer no engine number can hold
+            raise TollgateError(f"the resources cannot be handed to the rule engine: {str(exc)[:160]}",
+                                fix="inputs must be JSON values (numbers within a 64-bit float)") from exc
         return local
 
     def _evaluate(self, driver: dict[str, Any], query: str, local: Optional[regorus.Engine] = None,
@@ -377,18 +381,40 @@ class RuleSet:
 
 
 def _redact_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) == SECRET_SIG:
-            return SECRET_TEXT
-        return {k: _redact_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_secrets(v) for v in value]
-    return value
+    """A copy of `value` with each secret as "[secret]"; iterative, so any depth the JSON encoder took is fine."""
+    def copy(v: Any) -> Any:
+        if isinstance(v, dict):
+            return SECRET_TEXT if v.get(SIG_KEY) == SECRET_SIG else {}
+        return [] if isinstance(v, list) else v
+
+    root = copy(value)
+    pending = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        if isinstance(target, dict):
+            for key, item in source.items():
+                target[key] = copy(item)
+                if isinstance(target[key], (dict, list)):
+                    pending.append((item, target[key]))
+        elif isinstance(target, list):
+            for item in source:
+                target.append(copy(item))
+                if isinstance(target[-1], (dict, list)):
+                    pending.append((item, target[-1]))
+    return root
 
 
 def _without_secrets(value: Any) -> Any:
-    """`value` with each secret as "[secret]"; walked only when its JSON holds a secret's signature."""
-    return _redact_secrets(value) if SECRET_SIG in json.dumps(value) else value
+    """`value` with each secret as "[secret]"; walked only when its JSON holds a secret's signature.
+    A value the engine could not take (nested past reason, an unpaired surrogate) is an error, never judged
+    half-way."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+        text.encode("utf-8")
+        return _redact_secrets(value) if SECRET_SIG in text else value
+    except (RecursionError, UnicodeEncodeError) as exc:
+        raise TollgateError(f"a resource input cannot be judged: {type(exc).__name__}: {str(exc)[:120]}",
+                            fix="inputs must be JSON values of sane depth with valid Unicode text") from exc
 
 
 def provider_doc(provider: Optional[dict[str, Any]]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def decode_provider_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass  # a string that merely starts with a brace stays a string
+            except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+                pass  # a string that merely starts with a brace (or nests past reason) stays a string
         decoded[key] = value
     return decoded

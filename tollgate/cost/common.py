@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Optional
+
+from ..model import is_secret
 
 
 @dataclass(frozen=True)
@@ -27,17 +30,43 @@ def not_priced(basis: str) -> Cost:
 
 
 def num(value: Any) -> Optional[float]:
-    """A number from engine inputs (which may be unknown at preview, or a numeric string); None otherwise."""
+    """A finite number from engine inputs (which may be unknown at preview, or a numeric string); None otherwise."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value) if isinstance(value, (int, float, str)) else None
+    except (ValueError, OverflowError):
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def amount(value: Any) -> Optional[float]:
+    """A quantity (GB, nodes, IOPS, days): a finite number that is not negative; None otherwise."""
+    n = num(value)
+    return n if n is not None and n >= 0 else None
+
+
+# Inputs are whatever the program (or a snapshot file) passed: a pricer reads them through these, so a value of
+# the wrong type reads as absent, and a secret (an object) is never read, let alone printed in a basis.
+
+def obj(value: Any) -> dict[str, Any]:
+    """An object input; {} for anything else, a secret included."""
+    return value if isinstance(value, dict) and not is_secret(value) else {}
+
+
+def items(value: Any) -> list[Any]:
+    """A list input; [] for anything else."""
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> Optional[str]:
+    """A string input; None for anything else."""
+    return value if isinstance(value, str) else None
+
+
+def shown(value: Any) -> str:
+    """An input as a basis may print it: a string as is, anything else (a secret, an object) as `unknown`."""
+    return value if isinstance(value, str) else "unknown"
 
 
 def money(usd: float) -> str:

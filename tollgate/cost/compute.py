@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..model import Resource
 from . import ebs
-from .common import Cost, not_priced, num, quantity, rate
+from .common import Cost, amount, items, not_priced, obj, quantity, rate, shown, text
 from .context import Context
 
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -18,10 +18,10 @@ def instance(r: Resource, ctx: Context) -> Cost:
     i, prices = r.inputs, ctx.prices
     template = next((t for t in ctx.related(r, "launchTemplate") if t.type == TEMPLATE), None)
     kind = i.get("instanceType") or (template.inputs.get("instanceType") if template else None)
-    market = (i.get("instanceMarketOptions") or (template.inputs.get("instanceMarketOptions") if template else None)
-              or {}).get("marketType")
-    if not isinstance(kind, str) or prices.on_demand(kind) is None:
-        return not_priced(f"instance type {kind or 'unknown'} not in the price table")
+    market = obj(i.get("instanceMarketOptions") or (template.inputs.get("instanceMarketOptions") if template else None)
+                 ).get("marketType")
+    if text(kind) is None or prices.on_demand(kind) is None:
+        return not_priced(f"instance type {shown(kind or 'unknown')} not in the price table")
     hourly = prices.spot(kind) if market == "spot" else prices.on_demand(kind)
     u = ctx.resolve(r, ("hours",))
     hours = u.get("hours") if u.get("hours") is not None else prices.hours
@@ -33,7 +33,7 @@ def instance(r: Resource, ctx: Context) -> Cost:
              f"({u.origin('hours')})")
     if disks:
         basis += f" + {' + '.join(map(str, disks))} ({rate(disk_month, 2)}/month)"
-    if "volumeSize" not in (i.get("rootBlockDevice") or {}) and not template:
+    if "volumeSize" not in obj(i.get("rootBlockDevice")) and not template:
         basis += "; root volume: the AMI's size, not counted"
     baseline = prices.hours * prices.on_demand(kind) + naive_disk
     return Cost(hours * hourly + disk_month, baseline,
@@ -42,12 +42,12 @@ def instance(r: Resource, ctx: Context) -> Cost:
 
 
 def _instance_disks(i: dict) -> list[ebs.Disk]:
-    blocks = [i.get("rootBlockDevice") or {}] + list(i.get("ebsBlockDevices") or [])
+    blocks = [obj(i.get("rootBlockDevice"))] + [obj(b) for b in items(i.get("ebsBlockDevices"))]
     return [d for b in blocks if (d := ebs.disk(b)) is not None]
 
 
 def _is_spot(r: Resource) -> bool:
-    return (r.inputs.get("computeResources") or {}).get("type") == "SPOT"
+    return obj(r.inputs.get("computeResources")).get("type") == "SPOT"
 
 
 def _spot_first(peers: list[Resource]) -> list[Resource]:
@@ -58,18 +58,18 @@ def _spot_first(peers: list[Resource]) -> list[Resource]:
 
 def batch_environment(r: Resource, ctx: Context) -> Cost:
     """Expected vCPU-hours × the mean price per vCPU-hour of the listed types (spot or on-demand)."""
-    res, prices = r.inputs.get("computeResources") or {}, ctx.prices
+    res, prices = obj(r.inputs.get("computeResources")), ctx.prices
     kind = res.get("type")
     if r.inputs.get("type") == "UNMANAGED" or not res:
         return Cost(0.0, 0.0, "unmanaged: its instances are priced where they are declared")
     if kind not in ("SPOT", "EC2"):
-        return not_priced(f"{kind} compute is not in the price table")
-    types = list(res.get("instanceTypes") or [])
-    unknown = [t for t in types if prices.vcpus(t) is None]
+        return not_priced(f"{shown(kind)} compute is not in the price table")
+    types = items(res.get("instanceTypes"))
+    unknown = [shown(t) for t in types if text(t) is None or prices.vcpus(t) is None]
     if not types or unknown:
         return not_priced(f"instance types {', '.join(unknown) or 'not listed'}: not sizes in the price table "
                           "(families and 'optimal' cannot be priced); list instance sizes")
-    vcpu_hours, origin = _vcpu_hours(r, ctx, num(res.get("minVcpus")) or 0.0)
+    vcpu_hours, origin = _vcpu_hours(r, ctx, amount(res.get("minVcpus")) or 0.0)
     if vcpu_hours is None:
         return not_priced(origin)
     spot = kind == "SPOT"

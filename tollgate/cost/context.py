@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
 from ..model import Resource, Snapshot
+from .common import amount
 from .prices import Prices
 from .usage import Usage
 
@@ -92,7 +93,7 @@ class Context:
         for component in components:
             recorded = component.inputs.get("usage")
             if isinstance(recorded, dict):
-                numbers = {k: float(v) for k, v in recorded.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+                numbers = {k: n for k, v in recorded.items() if not isinstance(v, str) and (n := amount(v)) is not None}
                 self._take(out, numbers, keys, f"component {component.name}", self._share(component, r, targets))
         return out
 

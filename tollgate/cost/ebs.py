@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..model import Resource
-from .common import Cost, not_priced, num, quantity, rate
+from .common import Cost, amount, items, not_priced, obj, quantity, rate, shown
 from .context import Context
 from .prices import Prices
 
@@ -33,17 +33,17 @@ class Disk:
 
 def disk(ebs: dict[str, Any], default_kind: str = "gp2") -> Optional[Disk]:
     """A disk from block-device inputs (volumeSize, volumeType, iops, throughput); None without a size."""
-    gb = num(ebs.get("volumeSize") if "volumeSize" in ebs else ebs.get("size"))
+    gb = amount(ebs.get("volumeSize") if "volumeSize" in ebs else ebs.get("size"))
     if gb is None:
         return None
-    kind = ebs.get("volumeType") or ebs.get("type") or default_kind
-    return Disk(str(kind), gb, num(ebs.get("iops")) or 0.0, num(ebs.get("throughput")) or 0.0)
+    kind = shown(ebs.get("volumeType") or ebs.get("type") or default_kind)  # not a string: no type in the table
+    return Disk(kind, gb, amount(ebs.get("iops")) or 0.0, amount(ebs.get("throughput")) or 0.0)
 
 
 def template_disks(template: Resource) -> list[Disk]:
     """The EBS disks a launch template gives each instance (mappings without a size are the AMI's own)."""
-    mappings = template.inputs.get("blockDeviceMappings") or []
-    return [d for m in mappings if (d := disk(m.get("ebs") or {})) is not None]
+    mappings = items(template.inputs.get("blockDeviceMappings"))
+    return [d for m in mappings if (d := disk(obj(obj(m).get("ebs")))) is not None]
 
 
 def month(prices: Prices, disks: list[Disk]) -> Optional[float]:

@@ -7,6 +7,7 @@ cannot price is a not-priced line (counted in neither total), never a silent $0.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -69,14 +70,26 @@ class Estimate:
         return self.baseline_monthly_usd - self.monthly_usd
 
 
+# No resource costs a trillion dollars a month: an amount beyond this comes from an input that is no real
+# quantity (a size of 1e300 GB), and is listed as not priced rather than carried into the totals.
+PLAUSIBLE_MONTHLY_USD = 1e12
+
+
 def price_one(r: Resource, ctx: Context) -> Cost:
     pricer = PRICERS.get(r.type)
     if pricer is not None:
-        return _region_note(r, ctx, pricer(r, ctx))
+        return _region_note(r, ctx, _plausible(pricer(r, ctx)))
     why = free.reason(r)
     if why is not None:
         return Cost(0.0, 0.0, why)
     return not_priced(free.billed_kubernetes(r) or f"{r.type} is not in the price table")
+
+
+def _plausible(cost: Cost) -> Cost:
+    if not cost.priced or all(0 <= x <= PLAUSIBLE_MONTHLY_USD for x in (cost.monthly, cost.baseline)):
+        return cost  # (NaN fails every comparison, so it is not plausible either)
+    return not_priced(f"an input is no real quantity: it would cost ${cost.monthly:,.2f}/month "
+                      f"(naive ${cost.baseline:,.2f}); {cost.basis}")
 
 
 def _region_note(r: Resource, ctx: Context, cost: Cost) -> Cost:
@@ -84,6 +97,8 @@ def _region_note(r: Resource, ctx: Context, cost: Cost) -> Cost:
     region = (r.provider.inputs.get("region") if r.provider else None) or ctx.prices.region
     if region == ctx.prices.region or not cost.priced:
         return cost
+    if not isinstance(region, str) or region[:1] in ("{", "["):  # an object (a secret, JSON-encoded or not)
+        region = "a region that cannot be read"
     return Cost(cost.monthly, cost.baseline, f"{cost.basis} ({ctx.prices.region} prices; resource in {region})")
 
 
@@ -95,7 +110,8 @@ def estimate(snapshot: Snapshot, usage: Optional[Usage] = None) -> Estimate:
         cost = price_one(r, ctx)
         items.append(LineItem(r.urn, r.type, r.name, cost.monthly, cost.baseline, cost.priced, cost.basis))
     priced = [i for i in items if i.priced]
-    return Estimate(sum(i.monthly_usd for i in priced), sum(i.baseline_monthly_usd for i in priced),
+    # fsum: exact, so the totals do not depend on the order of the resources
+    return Estimate(math.fsum(i.monthly_usd for i in priced), math.fsum(i.baseline_monthly_usd for i in priced),
                     prices.price_date, items, _unmatched(snapshot, usage))
 
 

@@ -91,4 +91,5 @@ def billed_kubernetes(r: Resource) -> Optional[str]:
 
 
 def _load_balancer_service(r: Resource) -> bool:
-    return r.type == "kubernetes:core/v1:Service" and (r.inputs.get("spec") or {}).get("type") == "LoadBalancer"
+    spec = r.inputs.get("spec")
+    return r.type == "kubernetes:core/v1:Service" and isinstance(spec, dict) and spec.get("type") == "LoadBalancer"

@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..model import Resource
 from . import ebs
-from .common import Cost, not_priced, num, quantity, rate, share
+from .common import Cost, amount, items, not_priced, num, obj, quantity, rate, shown, share, text
 from .context import Context
 from .schedule import Action, Sizes, weekly_average
 
@@ -37,9 +37,15 @@ def _int(value: object) -> Optional[int]:
     return None if n is None else int(n)
 
 
+def _count(value: object) -> Optional[int]:
+    """A group size: a whole number of nodes, never negative (a negative one reads as unknown)."""
+    n = amount(value)
+    return None if n is None else int(n)
+
+
 def _sizes(low: object, high: object, desired: object) -> Optional[Sizes]:
-    low_n, high_n = _int(low) or 0, _int(high)
-    want = _int(desired) if desired is not None else low_n
+    low_n, high_n = _count(low) or 0, _count(high)
+    want = _count(desired) if desired is not None else low_n
     if want is None:
         return None
     return Sizes(low_n, want if high_n is None else high_n, want)
@@ -52,12 +58,12 @@ def _template(r: Resource, ctx: Context, *props: str) -> Optional[Resource]:
 
 def node_group(r: Resource, ctx: Context) -> Cost:
     i, template = r.inputs, _template(r, ctx, "launchTemplate")
-    scaling = i.get("scalingConfig") or {}
-    types = list(i.get("instanceTypes") or []) or ([template.inputs["instanceType"]] if template and
-                                                   template.inputs.get("instanceType") else [EKS_DEFAULT_TYPE])
+    scaling = obj(i.get("scalingConfig"))
+    types = items(i.get("instanceTypes")) or ([template.inputs["instanceType"]] if template and
+                                              template.inputs.get("instanceType") else [EKS_DEFAULT_TYPE])
     disks = ebs.template_disks(template) if template else []
     if not template or not disks:  # without a template's disk EKS gives each node diskSize GB of gp2
-        disks = [ebs.Disk("gp2", num(i.get("diskSize")) or EKS_DEFAULT_DISK_GB)]
+        disks = [ebs.Disk("gp2", amount(i.get("diskSize")) or EKS_DEFAULT_DISK_GB)]
     pool = Pool(types, 1.0 if i.get("capacityType") == "SPOT" else 0.0,
                 _sizes(scaling.get("minSize"), scaling.get("maxSize"), scaling.get("desiredSize")), disks)
     return price(r, ctx, pool, ctx.dependents(r, "autoscalingGroupName", SCHEDULE))
@@ -65,15 +71,15 @@ def node_group(r: Resource, ctx: Context) -> Cost:
 
 def auto_scaling_group(r: Resource, ctx: Context) -> Cost:
     i = r.inputs
-    mixed = i.get("mixedInstancesPolicy") or {}
+    mixed = obj(i.get("mixedInstancesPolicy"))
     template = _template(r, ctx, "launchTemplate", "mixedInstancesPolicy")
-    overrides = [o["instanceType"] for o in (mixed.get("launchTemplate") or {}).get("overrides") or []
+    overrides = [o["instanceType"] for o in map(obj, items(obj(mixed.get("launchTemplate")).get("overrides")))
                  if o.get("instanceType")]
     types = overrides or ([template.inputs["instanceType"]] if template and template.inputs.get("instanceType") else [])
     if not types:
         return not_priced("instance type unknown: no launch template with an instanceType and no overrides")
     sizes = _sizes(i.get("minSize"), i.get("maxSize"), i.get("desiredCapacity"))
-    market = ((template.inputs.get("instanceMarketOptions") or {}).get("marketType") if template else None)
+    market = obj(template.inputs.get("instanceMarketOptions")).get("marketType") if template else None
     spot = _mixed_spot_share(mixed, sizes) if mixed else (1.0 if market == "spot" else 0.0)
     schedules = ctx.dependents(r, "autoscalingGroupName", SCHEDULE)
     if isinstance(i.get("name"), str):
@@ -84,10 +90,10 @@ def auto_scaling_group(r: Resource, ctx: Context) -> Cost:
 
 def _mixed_spot_share(mixed: dict, sizes: Optional[Sizes]) -> float:
     """Share of spot nodes: on-demand base capacity first, then the on-demand percentage above it."""
-    dist = mixed.get("instancesDistribution") or {}
-    base = num(dist.get("onDemandBaseCapacity")) or 0.0
-    above = num(dist.get("onDemandPercentageAboveBaseCapacity"))
-    pct = 100.0 if above is None else above
+    dist = obj(mixed.get("instancesDistribution"))
+    base = amount(dist.get("onDemandBaseCapacity")) or 0.0
+    above = amount(dist.get("onDemandPercentageAboveBaseCapacity"))
+    pct = 100.0 if above is None else min(above, 100.0)
     n = sizes.desired if sizes else 0
     if n <= 0:
         return 1 - pct / 100
@@ -99,12 +105,13 @@ def _actions(schedules: list[Resource]) -> list[Action]:
     """Recurring actions only: a one-off action (no recurrence) does not shape the month."""
     return [Action(s.name, s.inputs["recurrence"], _int(s.inputs.get("minSize")), _int(s.inputs.get("maxSize")),
                    _int(s.inputs.get("desiredCapacity")))
-            for s in schedules if isinstance(s.inputs.get("recurrence"), str)]
+            for s in sorted(schedules, key=lambda s: s.urn)  # one order for actions due at the same minute
+            if isinstance(s.inputs.get("recurrence"), str)]
 
 
 def price(r: Resource, ctx: Context, pool: Pool, schedules: list[Resource]) -> Cost:
     prices, hours_month = ctx.prices, ctx.prices.hours
-    missing = [t for t in pool.types if prices.on_demand(t) is None]
+    missing = [shown(t) for t in pool.types if text(t) is None or prices.on_demand(t) is None]
     if missing:
         return not_priced(f"instance type(s) {', '.join(missing)} not in the price table")
     on_demand = prices.mean_hourly(pool.types, spot=False)

@@ -6,7 +6,7 @@ None of them has a cost lever the naive twin turns off, except Lambda on arm64 (
 from __future__ import annotations
 
 from ..model import Resource
-from .common import Cost, not_priced, num, quantity, rate, same
+from .common import Cost, amount, items, not_priced, obj, quantity, rate, same, shown, text
 from .context import Context
 
 
@@ -28,7 +28,7 @@ def nat_gateway(r: Resource, ctx: Context) -> Cost:
 def load_balancer(r: Resource, ctx: Context) -> Cost:
     kind = r.inputs.get("loadBalancerType") or "application"
     if kind != "application":
-        return not_priced(f"{kind} load balancers are not in the price table (application only)")
+        return not_priced(f"{shown(kind)} load balancers are not in the price table (application only)")
     p, u = ctx.prices, ctx.resolve(r, ("lcu",))
     lcu = u.get("lcu") if u.get("lcu") is not None else 1.0
     return same(p.hours * (p["alb_hourly"] + lcu * p["alb_lcu_hourly"]),
@@ -40,18 +40,19 @@ def rds_instance(r: Resource, ctx: Context) -> Cost:
     """PostgreSQL Single-AZ with gp2 storage: what the table holds."""
     i, p = r.inputs, ctx.prices
     cls, engine = i.get("instanceClass"), i.get("engine")
-    hourly = p["rds_on_demand_hourly"].get(cls)
+    hourly = p["rds_on_demand_hourly"].get(cls) if text(cls) else None
     if hourly is None:
-        return not_priced(f"RDS class {cls} is not in the price table (it has {', '.join(p['rds_on_demand_hourly'])})")
+        return not_priced(f"RDS class {shown(cls)} is not in the price table "
+                          f"(it has {', '.join(p['rds_on_demand_hourly'])})")
     if engine != "postgres":
-        return not_priced(f"RDS engine {engine or 'unknown'}: the price table has PostgreSQL prices only")
+        return not_priced(f"RDS engine {shown(engine or 'unknown')}: the price table has PostgreSQL prices only")
     if i.get("multiAz") is True:
         return not_priced("Multi-AZ RDS is not in the price table (Single-AZ only)")
     storage = i.get("storageType") or ("io1" if i.get("iops") else "gp2")
     if storage != "gp2":
-        return not_priced(f"RDS {storage} storage is not in the price table (gp2 only); "
+        return not_priced(f"RDS {shown(storage)} storage is not in the price table (gp2 only); "
                           f"the instance alone is {rate(hourly * p.hours, 2)}/month")
-    gb = num(i.get("allocatedStorage")) or 0.0
+    gb = amount(i.get("allocatedStorage")) or 0.0
     return same(p.hours * hourly + gb * p["rds_gp2_storage_gb_month"],
                 f"{cls} PostgreSQL Single-AZ {rate(hourly, 3)}/h × {quantity(p.hours)} h + {quantity(gb)} GB gp2 "
                 f"× {rate(p['rds_gp2_storage_gb_month'], 3)}")
@@ -59,14 +60,15 @@ def rds_instance(r: Resource, ctx: Context) -> Cost:
 
 def elasticache(r: Resource, ctx: Context) -> Cost:
     i, p = r.inputs, ctx.prices
-    hourly = p["elasticache_hourly"].get(i.get("nodeType"))
+    node = i.get("nodeType")
+    hourly = p["elasticache_hourly"].get(node) if text(node) else None
     if hourly is None:
-        return not_priced(f"ElastiCache node {i.get('nodeType')} is not in the price table "
+        return not_priced(f"ElastiCache node {shown(node)} is not in the price table "
                           f"(it has {', '.join(p['elasticache_hourly'])})")
-    if num(i.get("numNodeGroups")):  # cluster mode: shards × (primary + replicas)
-        nodes = num(i.get("numNodeGroups")) * (1 + (num(i.get("replicasPerNodeGroup")) or 0))
+    if amount(i.get("numNodeGroups")):  # cluster mode: shards × (primary + replicas)
+        nodes = amount(i.get("numNodeGroups")) * (1 + (amount(i.get("replicasPerNodeGroup")) or 0))
     else:
-        nodes = num(i.get("numCacheNodes")) or num(i.get("numCacheClusters")) or 1.0
+        nodes = amount(i.get("numCacheNodes")) or amount(i.get("numCacheClusters")) or 1.0
     return same(nodes * p.hours * hourly, f"{quantity(nodes)} × {i.get('nodeType')} {rate(hourly, 3)}/h × "
                                          f"{quantity(p.hours)} h (2022-07 list price)")
 
@@ -79,9 +81,9 @@ def lambda_function(r: Resource, ctx: Context) -> Cost:
     if missing:
         return not_priced(f"no expected usage: set {' and '.join(missing)} for {r.name} in the stack's usage file")
     requests, seconds = u.get("requests"), u.get("requests") * u.get("duration_ms") / 1000
-    memory = u.get("memory_mb") if u.get("memory_mb") is not None else (num(i.get("memorySize")) or 128.0)
-    arm = "arm64" in (i.get("architectures") or [])
-    storage_gb = max(0.0, ((num((i.get("ephemeralStorage") or {}).get("size")) or 512.0) - 512) / 1024)
+    memory = u.get("memory_mb") if u.get("memory_mb") is not None else (amount(i.get("memorySize")) or 128.0)
+    arm = "arm64" in items(i.get("architectures"))
+    storage_gb = max(0.0, ((amount(obj(i.get("ephemeralStorage")).get("size")) or 512.0) - 512) / 1024)
     fixed = requests / 1e6 * lam["requests_per_million"] + seconds * storage_gb * lam["ephemeral_storage_gb_second"]
     gb_seconds = seconds * memory / 1024
     monthly = fixed + gb_seconds * (lam["gb_second_arm"] if arm else lam["gb_second"])

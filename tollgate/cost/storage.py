@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from ..model import Resource
-from .common import Cost, not_priced, num, quantity, rate, share
+from .common import Cost, amount, items, not_priced, obj, quantity, rate, share, shown
 from .context import Context
 from .prices import S3_CLASSES
 
@@ -36,19 +36,21 @@ class Rules:
 
 def _whole_bucket(rule: dict) -> bool:
     flt = rule.get("filter") or {}
+    if not isinstance(flt, dict):
+        return False  # a filter that cannot be read may cover any share of the data
     return not rule.get("prefix") and not any(v not in (None, "", {}, []) for v in flt.values())
 
 
 def lifecycle(bucket: Resource, ctx: Context) -> Rules:
     configs = ctx.attached(bucket, "bucket", LIFECYCLE)
-    rules = [(c.name, rule) for c in configs for rule in c.inputs.get("rules") or []]
-    rules += [(bucket.name, rule) for rule in bucket.inputs.get("lifecycleRules") or []]  # inline (legacy Bucket)
+    rules = [(c.name, obj(rule)) for c in configs for rule in items(c.inputs.get("rules"))]
+    rules += [(bucket.name, obj(rule)) for rule in items(bucket.inputs.get("lifecycleRules"))]  # inline (legacy Bucket)
     out = Rules([], None, [])
     for source, rule in rules:
         if not (rule.get("status") == "Enabled" or rule.get("enabled") is True):
             continue
-        moves = [(num(t.get("days")), t.get("storageClass")) for t in rule.get("transitions") or []]
-        expires = num((rule.get("expiration") or {}).get("days"))
+        moves = [(amount(t.get("days")), t.get("storageClass")) for t in map(obj, items(rule.get("transitions")))]
+        expires = amount(obj(rule.get("expiration")).get("days"))
         if not moves and expires is None:
             continue  # clean-up only (multipart uploads, old versions)
         if not _whole_bucket(rule):
@@ -67,9 +69,9 @@ def archive_tiers(bucket: Resource, ctx: Context) -> dict[str, float]:
     tiers: dict[str, float] = {}
     for config in ctx.attached(bucket, "bucket", TIERING):
         if config.inputs.get("status", "Enabled") == "Enabled" and _whole_bucket(config.inputs):
-            for t in config.inputs.get("tierings") or []:
-                if num(t.get("days")) is not None:
-                    tiers[t.get("accessTier")] = num(t.get("days"))
+            for t in map(obj, items(config.inputs.get("tierings"))):
+                if amount(t.get("days")) is not None and isinstance(t.get("accessTier"), str):
+                    tiers[t["accessTier"]] = amount(t.get("days"))
     return tiers
 
 
@@ -91,7 +93,7 @@ def steady_mix(transitions: list[tuple[float, str]], horizon: float, tiers: dict
         elif cls in S3_CLASSES:
             pieces = [(cls, start, end)]
         else:
-            raise ValueError(f"storage class {cls} is not in the price table")
+            raise ValueError(f"storage class {shown(cls)} is not in the price table")
         for key, a, b in pieces:
             days = min(b, end, horizon) - min(max(a, start), horizon)
             if days > 0:

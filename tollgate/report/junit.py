@@ -23,6 +23,10 @@ from ..model import SOURCES, Finding
 from . import Report, RuleMeta, failing
 
 ENGINE_ERROR = "engine-error"
+# Characters XML 1.0 cannot hold at all (not even escaped), e.g. the control characters a resource name may carry,
+# each written as `#xNN` instead (pytest's junitxml does the same).
+NOT_XML = {c: f"#x{c:02X}" for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000),
+                                      0xFFFE, 0xFFFF)}
 
 
 def _waived_text(f: Finding) -> str:
@@ -84,8 +88,18 @@ def render(report: Report, fail_on: str = "mandatory", rules_meta: Optional[list
                               classname=f"tollgate.{source}.{meta.name}")
         _count(suite)
     _count(root)
+    _xml_safe(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Text and attributes as XML can hold them (see NOT_XML)."""
+    for element in root.iter():
+        if element.text:
+            element.text = element.text.translate(NOT_XML)
+        for key, value in element.attrib.items():
+            element.set(key, value.translate(NOT_XML))
 
 
 def _count(element: ET.Element) -> None:

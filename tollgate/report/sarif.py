@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any, Optional
+from urllib.parse import quote
 
 from .. import __version__
 from ..model import Finding
@@ -78,7 +79,9 @@ def _rule(meta: RuleMeta, sarif_id: str) -> dict[str, Any]:
 
 def _location(report: Report, finding: Finding) -> dict[str, Any]:
     file, line = report.position(finding.urn)
-    physical: dict[str, Any] = {"artifactLocation": {"uri": file or PROJECT_FILE, "uriBaseId": "%SRCROOT%"}}
+    # A URI reference: a path's spaces, `#`, `%` or control characters percent-encoded.
+    uri = quote(file or PROJECT_FILE, safe="/", errors="surrogateescape")  # (a filename that is no UTF-8)
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
     if line:
         physical["region"] = {"startLine": line}
     logical = {"fullyQualifiedName": finding.urn, "name": finding.name or report.stack, "kind": "resource"}
