@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 
 @dataclass
@@ -29,9 +29,22 @@ class TollgateError(Exception):
 
 def read_json(path: Path, what: str, fix: Optional[str] = None) -> Any:
     """A JSON file the user gave us; missing or malformed is an error naming the file (and line)."""
+    return parse_json(read_text(path, what, fix), path, what, fix)
+
+
+def read_text(path: Path, what: str, fix: Optional[str] = None) -> str:
+    """A UTF-8 text file the user gave us; missing or not UTF-8 is an error naming the file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise TollgateError(f"{what} not found", str(path), fix=fix) from exc
+    except UnicodeDecodeError as exc:
+        raise TollgateError(f"{what} is not UTF-8 text (byte {exc.start})", str(path), fix=fix) from exc
+
+
+def parse_json(text: str, path: Path, what: str, fix: Optional[str] = None,
+               parse_int: Optional[Callable[[str], Any]] = None) -> Any:
+    try:
+        return json.loads(text, parse_int=parse_int)
     except json.JSONDecodeError as exc:
         raise TollgateError(f"{what} is not JSON: {exc.msg}", str(path), exc.lineno, fix=fix) from exc

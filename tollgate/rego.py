@@ -135,9 +135,10 @@ def driver_module(rules: list[Rule]) -> str:
     resource are evaluated in one `with` context (`resource_rows`), so what they share about it (tags,
     environment, instance types, containers) is computed once.
 
-    The embedded engine runs `local_resource_results` and `local_stack_results` instead, with the stack
-    and the config set as data for the evaluation: each `with data...` in force makes every resource's
-    context dearer (about 10 % of the whole pass). It falls back to the queries above on an error.
+    The embedded engine runs `local_stack_results` and a module made for the evaluation (group_module)
+    instead, with the stack and the config set as data: each `with data...` in force, and each rule a
+    resource's context must consider and skip, makes every resource dearer. It falls back to the queries
+    above on an error.
     """
     lines = ["package tollgate_driver", "import rego.v1", ""]
     context = "with input as r with data.stack as stack with data.config as config"
@@ -160,16 +161,40 @@ def driver_module(rules: list[Rule]) -> str:
               "\tsome i, r in input.resources", "\trules := input.applicable[r.__type]",
               f"\tsome row in resource_rows {context} with data.tollgate_rules as rules", "}"]
     lines += [f"stack_results contains x if some x in {rule_part(rule)}" for rule in rules if rule.scope == "stack"]
-    # Embedded: stack and config set as data for the evaluation, so a resource's context needs fewer `with`s.
-    lines += ["local_resource_results contains [i, row[0], row[1]] if {", "\tsome i, r in input.resources",
-              "\trules := input.applicable[r.__type]",
-              "\tsome row in resource_rows with input as r with data.tollgate_rules as rules", "}"]
-    lines += ["local_resource_part contains [i, row[0], row[1]] if {", "\tsome i, r in input.resources",
-              "\tdata.part[0] <= i", "\ti < data.part[1]", "\trules := input.applicable[r.__type]",
-              "\tsome row in resource_rows with input as r with data.tollgate_rules as rules", "}"]
+    # Embedded: stack and config set as data for the evaluation (the resource rules: group_module).
     lines += [f"local_stack_results contains [-1, \"{head}\", v] if some v in data.{PACKAGE}.{head}"
               for rule in rules if rule.scope == "stack" for head in rule.heads]
     return "\n".join(lines) + "\n"
+
+
+GROUPS_PACKAGE = "tollgate_groups"
+GROUPS_DATA = "tollgate_group_members"
+
+
+def group_module(rules: list[Rule], driver: dict[str, Any], start: int, end: int) -> tuple[str, dict[str, Any]]:
+    """The embedded engine's query for the resource rules of resources[start:end], and the data it reads.
+
+    The resources that the same rules apply to (by type, `applicable`) form a group; each group gets a
+    `rows_<k>` rule naming only its rules' heads, and its members are evaluated with it, one `with input`
+    context each. Against the driver's `resource_rows`, a resource's context no longer considers (and
+    skips) every other rule's heads: about a quarter of the pass at 10,000 resources.
+    `data.tollgate_groups.results` holds the rows [index, head, value]."""
+    applicable, resources = driver["applicable"], driver["resources"]
+    members: dict[tuple[str, ...], list[int]] = {}
+    for i in range(start, end):
+        type_ = resources[i].get("__type") if isinstance(resources[i], dict) else None
+        parts = applicable.get(type_) if isinstance(type_, str) else None
+        if parts:
+            members.setdefault(tuple(parts), []).append(i)
+    by_part = {rule_part(rule): rule for rule in rules}
+    lines = [f"package {GROUPS_PACKAGE}", "import rego.v1", ""]
+    for k, parts in enumerate(members):
+        lines += [f'rows_{k} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}'
+                  for part in parts for head in by_part[part].heads]
+        lines += [f"results contains [i, row[0], row[1]] if {{", f'\tsome i in data.{GROUPS_DATA}["{k}"]',
+                  f"\tsome row in rows_{k} with input as input.resources[i]", "}"]
+    module = "\n".join(lines) + "\n" if members else ""  # no resource any rule applies to: nothing to ask
+    return module, {GROUPS_DATA: {str(k): indices for k, indices in enumerate(members.values())}}
 
 
 def rule_part(rule: Rule) -> str:
@@ -279,12 +304,13 @@ class RuleSet:
         try:
             engine = local or self._local(driver)
             found = []
-            if query in ("results", "resource_results") and part:
-                engine = engine.clone()
-                engine.add_data({"part": list(part)})
-                found += self._results(engine, "local_resource_part")
-            elif query in ("results", "resource_results"):
-                found += self._results(engine, "local_resource_results")
+            if query in ("results", "resource_results"):
+                module, members = group_module(self.rules, driver, *(part or (0, len(driver["resources"]))))
+                if module:
+                    groups = engine.clone()
+                    groups.add_policy(f"{GROUPS_PACKAGE}.rego", module)
+                    groups.add_data(members)
+                    found += self._results(groups, "results", GROUPS_PACKAGE)
             if query in ("results", "stack_results"):
                 found += self._results(engine, "local_stack_results")
             return found, {}
@@ -356,8 +382,8 @@ class RuleSet:
                 "config": self.config if config is None else config,
                 "applicable": {t: parts for t, parts in applicable.items() if parts}}
 
-    def _results(self, engine: regorus.Engine, query: str) -> list[RuleResult]:
-        raw = json.loads(engine.eval_query_as_json(f"data.{PACKAGE}_driver.{query}"))
+    def _results(self, engine: regorus.Engine, query: str, package: str = f"{PACKAGE}_driver") -> list[RuleResult]:
+        raw = json.loads(engine.eval_query_as_json(f"data.{package}.{query}"))
         return [r for expression in raw.get("result", []) for r in self.results(expression["expressions"][0]["value"])]
 
     def results(self, rows: list[list[Any]]) -> list[RuleResult]:
