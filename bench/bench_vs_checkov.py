@@ -1,9 +1,12 @@
 """Tollgate vs checkov on the same N-resource estate (bench/generate.py), in one run, each in a child process.
 
-* Tollgate: a child process reads the snapshot file (Snapshot JSON, as `--snapshot-out` writes it),
-  estimates its cost (tollgate.cost.estimate) and judges it with every rule: the opt-in tag remediation
-  (switched on here), the Rego rules and cost-within-budget (tollgate.evaluate.judge). Timed from process
-  start to exit: interpreter start, imports, load and rule compilation included.
+* Tollgate: what a PR check runs, `tollgate preview --stack bench --snapshot FILE --policy-config FILE
+  --format json --output FILE` (python -m tollgate): read the snapshot file (as `--snapshot-out` writes it),
+  estimate its cost, judge it with every rule (the opt-in tag remediation, switched on here by the policy
+  config, the Rego rules, cost-within-budget) and write the JSON report. Timed from process start to exit:
+  interpreter start, imports, load, rule compilation and the report included. Its exit code must be 1 (the
+  estate breaks mandatory rules). A second, in-process run of the same stages (not timed for the ratio)
+  prints where the time goes.
 * checkov: the same resources as tollgate's bridge writes them (tollgate.checkov build_plan /
   build_manifests, written as run_checkov writes them, not timed), checked by checkov from its own
   virtualenv with the command line and environment run_checkov uses, timed from process start to exit.
@@ -168,17 +171,28 @@ def main() -> None:
         print(f"estate: {args.resources} resources (+ stack and 2 providers), {violating} made to break a rule, "
               f"seed {args.seed}; snapshot file {(work / 'snapshot.json').stat().st_size / 1e6:.1f} MB")
 
-        with (work / "judge.json").open("w") as out:
-            tollgate = measure([sys.executable, __file__, "--judge", str(work / "snapshot.json"),
-                                str(work / "policy-config.json")], stdout=out)
-        if tollgate.returncode != 0:
-            raise SystemExit(f"the tollgate child failed (exit {tollgate.returncode})")
-        inner = json.loads((work / "judge.json").read_text())
+        tollgate = measure([sys.executable, "-m", "tollgate", "preview", "--stack", snapshot.stack,
+                            "--snapshot", str(work / "snapshot.json"), "--policy-config", str(work / "policy-config.json"),
+                            "--format", "json", "--output", str(work / "tollgate.json")], cwd=work)  # no waivers.yaml there
+        if tollgate.returncode != 1:
+            raise SystemExit(f"tollgate preview exited {tollgate.returncode}, not 1 (mandatory findings expected)")
+        report = json.loads((work / "tollgate.json").read_text())
+        summary, cost = report["summary"], report["cost"]
         print(f"tollgate: {tollgate.seconds:.2f} s (process start to exit), peak RSS {tollgate.rss_mb:.0f} MB "
               f"(largest process); its process tree peaked at {tollgate.tree_pss_mb:.0f} MB PSS (sampled)")
-        print("  " + ", ".join(f"{name} {s:.2f} s" for name, s in inner["phases"].items()))
-        print(f"  {inner['rules']} Rego rules + remediation + cost-within-budget: {inner['findings']} findings "
-              f"{inner['levels']}; estimate ${inner['monthly_usd']:,.0f}/month")
+        print(f"  {summary['rules']} Rego rules + remediation + cost-within-budget over {summary['resources']} resources: "
+              f"{summary['mandatory']} mandatory, {summary['remediate']} remediate, {summary['advisory']} advisory "
+              f"findings; estimate ${cost['monthly_usd']:,.0f}/month")
+        with (work / "judge.json").open("w") as out:
+            inner_run = measure([sys.executable, __file__, "--judge", str(work / "snapshot.json"),
+                                 str(work / "policy-config.json")], stdout=out)
+        if inner_run.returncode != 0:
+            raise SystemExit(f"the in-process run failed (exit {inner_run.returncode})")
+        inner = json.loads((work / "judge.json").read_text())
+        if inner["findings"] != summary["mandatory"] + summary["remediate"] + summary["advisory"]:
+            raise SystemExit(f"the in-process run found {inner['findings']} findings, the CLI {summary}")
+        print(f"  where the time goes (the same stages in-process, a separate run of {inner_run.seconds:.2f} s): "
+              + ", ".join(f"{name} {s:.2f} s" for name, s in inner["phases"].items()))
 
         checkov, detail = run_checkov(snapshot, work)
         print(f"checkov: {checkov.seconds:.2f} s (process start to exit), peak RSS {checkov.rss_mb:.0f} MB "

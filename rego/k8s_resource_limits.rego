@@ -49,12 +49,16 @@ k8s_pod_spec_path(kind) := ["spec"] if {
 
 # The shallowest unknown value on a path below `x`, as a dotted path (undefined when none is unknown).
 k8s_unknown_prefix(x, path) := concat(".", array.slice(path, 0, shallowest)) if {
-	not k8s_known_value(object.get(x, path, null)) # a known value there: nothing on the way is unknown
+	v := object.get(x, path, null)
+	not k8s_known_value(v) # a known value there: nothing on the way is unknown
+	not k8s_absent_from_known(v, x, path) # nor when it is absent from a known object
 	shallowest := min({n |
 		some n in numbers.range(1, count(path))
 		is_unknown(object.get(x, array.slice(path, 0, n), null))
 	})
 }
+
+k8s_absent_from_known(null, x, path) if is_object(object.get(x, array.slice(path, 0, count(path) - 1), null))
 
 # --- k8s-resource-limits ---
 
@@ -68,20 +72,24 @@ k8s_container_lists := {"containers": "container", "initContainers": "init conta
 # Kinds whose spec.replicas the cap applies to (DaemonSets run one pod per node, Jobs have parallelism).
 k8s_replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet"}
 
-k8s_replica_cap(r) := env_cap(data.config["k8s-resource-limits"].max_replicas, k8s_environment(r))
-
 # Every container of a workload: [list field, index, container]; lists that are not arrays have none.
 # The workload kind and containers of the resource under evaluation, once per resource.
 input_k8s_kind := k8s_workload_kind(input)
 
-input_k8s_containers := k8s_containers(input)
+# Where its pod spec's container lists are: {"containers": [...path], "initContainers": [...path]}.
+input_k8s_list_paths := {field: array.concat(k8s_pod_spec_path(input_k8s_kind), [field]) | some field, _ in k8s_container_lists}
 
-k8s_containers(r) := [[field, i, c] |
-	some field, _ in k8s_container_lists
-	list := object.get(r.properties, array.concat(k8s_pod_spec_path(k8s_workload_kind(r)), [field]), [])
+input_k8s_containers := [[field, i, c] |
+	some field, path in input_k8s_list_paths
+	list := object.get(input.properties, path, [])
 	is_array(list)
 	some i, c in list
 ]
+
+# The environment (label, else the stack's) and the replica cap of the resource under evaluation.
+input_k8s_environment := k8s_environment(input)
+
+input_k8s_replica_cap := env_cap(data.config["k8s-resource-limits"].max_replicas, input_k8s_environment)
 
 # "container `app`", or "init container #2" when the name is not known.
 k8s_container_label(field, i, c) := sprintf("%s `%s`", [k8s_container_lists[field], c.name]) if {
@@ -148,27 +156,26 @@ deny_k8s_resource_limits contains msg if {
 	not k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 	replicas := object.get(input.properties, ["spec", "replicas"], 1)
 	is_number(replicas)
-	cap := k8s_replica_cap(input)
+	cap := input_k8s_replica_cap
 	replicas > cap
-	msg := sprintf("%s runs %v replicas, over the %s cap of %v; set spec.replicas to at most %v (or scale with an HPA within the cap) or get a waiver", [label(input), replicas, k8s_environment(input), cap, cap])
+	msg := sprintf("%s runs %v replicas, over the %s cap of %v; set spec.replicas to at most %v (or scale with an HPA within the cap) or get a waiver", [label(input), replicas, input_k8s_environment, cap, cap])
 }
 
 deny_k8s_resource_limits contains msg if {
 	k8s_is_hpa(input)
 	max_replicas := object.get(input.properties, ["spec", "maxReplicas"], null)
 	is_number(max_replicas)
-	cap := k8s_replica_cap(input)
+	cap := input_k8s_replica_cap
 	max_replicas > cap
-	msg := sprintf("%s scales to %v replicas, over the %s cap of %v; set spec.maxReplicas to at most %v (components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [label(input), max_replicas, k8s_environment(input), cap, cap])
+	msg := sprintf("%s scales to %v replicas, over the %s cap of %v; set spec.maxReplicas to at most %v (components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [label(input), max_replicas, input_k8s_environment, cap, cap])
 }
 
 k8s_resource_limits_undecided(what) := sprintf("%s: cannot check %s at preview, it is unknown until apply; build it from known values", [label(input), what])
 
 # The pod spec or a container list is unknown: "spec.template", "spec.template.spec.containers".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	kind := input_k8s_kind
-	some field, _ in k8s_container_lists
-	what := k8s_unknown_prefix(input.properties, array.concat(k8s_pod_spec_path(kind), [field]))
+	some path in input_k8s_list_paths
+	what := k8s_unknown_prefix(input.properties, path)
 }
 
 # A container is unknown: "spec.template.spec.containers[1]".
@@ -176,7 +183,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	some entry in input_k8s_containers
 	[field, i, c] := entry
 	is_unknown(c)
-	what := sprintf("%s[%d]", [concat(".", array.concat(k8s_pod_spec_path(input_k8s_kind), [field])), i])
+	what := sprintf("%s[%d]", [concat(".", input_k8s_list_paths[field]), i])
 }
 
 # A container's resources (or part of them) are unknown: "container `app` resources.requests".

@@ -13,6 +13,8 @@ from typing import Any, Optional
 
 import yaml
 
+from ..errors import YAML_LOADER
+
 TABLE = Path(__file__).resolve().parent.parent / "data" / "aws-us-east-1.yaml"
 # S3 lifecycle storage classes -> price-table keys (Intelligent-Tiering is split by tier in storage.py).
 S3_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
@@ -91,4 +93,4 @@ class Prices:
 
 @cache
 def load() -> Prices:
-    return Prices(yaml.safe_load(TABLE.read_text(encoding="utf-8")))
+    return Prices(yaml.load(TABLE.read_text(encoding="utf-8"), Loader=YAML_LOADER))
