@@ -86,7 +86,7 @@ deny_database_size_cap contains msg if {
 
 deny_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
-	not is_unknown(class)
+	not class in unknown_sentinels
 	not database_size_cap_serverless(class)
 	prefix := database_size_cap_fields[input.__type].prefix
 	not database_size_cap_size(class, prefix)
@@ -95,7 +95,7 @@ deny_database_size_cap contains msg if {
 
 warn_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
-	is_unknown(class)
+	class in unknown_sentinels
 	msg := sprintf("%s: cannot decide the database size cap at preview, %s is unknown until apply", [label(input), property])
 }
 

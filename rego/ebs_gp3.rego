@@ -23,7 +23,7 @@ ebs_gp3_devices(r) := [[name, d.ebs] |
 
 ebs_gp3_device_name(i, d) := d.deviceName if {
 	is_string(d.deviceName)
-	not is_unknown(d.deviceName)
+	not d.deviceName in unknown_sentinels
 } else := sprintf("blockDeviceMappings[%d]", [i])
 
 ebs_gp3_disallowed(t) if {
@@ -107,12 +107,12 @@ ebs_gp3_lt_denies contains msg if {
 
 ebs_gp3_volume_warns contains msg if {
 	some prop in ["type", "size"]
-	is_unknown(object.get(input.properties, prop, null))
+	object.get(input.properties, prop, null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide the EBS volume rule at preview, %s is unknown until apply", [label(input), prop])
 }
 
 ebs_gp3_lt_warns contains msg if {
-	is_unknown(object.get(input.properties, "blockDeviceMappings", null))
+	object.get(input.properties, "blockDeviceMappings", null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide the EBS volume rule at preview, blockDeviceMappings is unknown until apply", [label(input)])
 }
 
@@ -121,14 +121,14 @@ ebs_gp3_lt_warns contains msg if {
 	is_array(mappings)
 	some i, d in mappings
 	is_object(d)
-	is_unknown(object.get(d, "ebs", null))
+	object.get(d, "ebs", null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide the EBS volume rule at preview, blockDeviceMappings[%d].ebs is unknown until apply", [label(input), i])
 }
 
 ebs_gp3_lt_warns contains msg if {
 	some [device, ebs] in ebs_gp3_devices(input)
 	some prop in ["volumeType", "volumeSize"]
-	is_unknown(object.get(ebs, prop, null))
+	object.get(ebs, prop, null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide the EBS volume rule at preview, block device %s ebs.%s is unknown until apply", [label(input), device, prop])
 }
 

@@ -2,7 +2,7 @@ package tollgate
 
 import rego.v1
 
-# The same places instance types live as for instance-size-cap: requested_types(r) and
+# The same places instance types live as for instance-size-cap: input_requested_types and
 # instance_type_lists come from rego/instance_size_cap.rego (one package).
 
 gpu_approval_config := data.config["gpu-approval"]
@@ -12,7 +12,7 @@ gpu_approval_config := data.config["gpu-approval"]
 gpu_approval_gpu_types := {t |
 	some t in input_requested_types
 	is_string(t)
-	not is_unknown(t)
+	not t in unknown_sentinels
 	data.instance_types[t].gpus > 0
 }
 
@@ -56,13 +56,13 @@ deny_gpu_approval contains msg if {
 
 warn_gpu_approval contains msg if {
 	some t in input_requested_types
-	is_unknown(t)
+	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide GPU approval at preview, an instance type is unknown until apply", [label(input)])
 }
 
 warn_gpu_approval contains msg if {
 	path := instance_type_lists[input.__type]
 	some n in numbers.range(1, count(path))
-	is_unknown(object.get(input.properties, array.slice(path, 0, n), null))
+	object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide GPU approval at preview, %s is unknown until apply", [label(input), concat(".", array.slice(path, 0, n))])
 }

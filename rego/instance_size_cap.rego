@@ -2,32 +2,24 @@ package tollgate
 
 import rego.v1
 
-# Every instance type a resource asks for, wherever its type keeps them.
-requested_types(r) := [r.properties.instanceType] if {
-	r.__type in {"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate"}
-	r.properties.instanceType
-}
-
-requested_types(r) := r.properties.instanceTypes if {
-	r.__type == "aws:eks/nodeGroup:NodeGroup"
-	is_array(r.properties.instanceTypes)
-}
-
-requested_types(r) := r.properties.computeResources.instanceTypes if {
-	r.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
-	is_array(r.properties.computeResources.instanceTypes)
-}
-
-requested_types(r) := [o.instanceType |
-	some o in r.properties.mixedInstancesPolicy.launchTemplate.overrides
+# Every instance type the resource under evaluation asks for, wherever its type keeps them (once per
+# resource: one chain, no function call).
+input_requested_types := [input.properties.instanceType] if {
+	input.__type in {"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate"}
+	input.properties.instanceType
+} else := input.properties.instanceTypes if {
+	input.__type == "aws:eks/nodeGroup:NodeGroup"
+	is_array(input.properties.instanceTypes)
+} else := input.properties.computeResources.instanceTypes if {
+	input.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
+	is_array(input.properties.computeResources.instanceTypes)
+} else := [o.instanceType |
+	some o in input.properties.mixedInstancesPolicy.launchTemplate.overrides
 	o.instanceType
 ] if {
-	r.__type == "aws:autoscaling/group:Group"
-	is_array(r.properties.mixedInstancesPolicy.launchTemplate.overrides)
+	input.__type == "aws:autoscaling/group:Group"
+	is_array(input.properties.mixedInstancesPolicy.launchTemplate.overrides)
 }
-
-# The instance types of the resource under evaluation (once per resource, shared with gpu-approval).
-input_requested_types := requested_types(input)
 
 instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, input_environment)
 
@@ -50,7 +42,7 @@ instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, inp
 deny_instance_size_cap contains msg if {
 	some t in input_requested_types
 	is_string(t)
-	not is_unknown(t)
+	not t in unknown_sentinels
 	spec := data.instance_types[t]
 	cap := instance_size_cap_vcpu
 	spec.vcpu > cap
@@ -60,7 +52,7 @@ deny_instance_size_cap contains msg if {
 deny_instance_size_cap contains msg if {
 	some t in input_requested_types
 	is_string(t)
-	not is_unknown(t)
+	not t in unknown_sentinels
 	not data.instance_types[t]
 	msg := sprintf("%s uses instance type %q, which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table", [label(input), t])
 }
@@ -74,7 +66,7 @@ deny_instance_size_cap contains msg if {
 
 warn_instance_size_cap contains msg if {
 	some t in input_requested_types
-	is_unknown(t)
+	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [label(input)])
 }
 
@@ -88,6 +80,6 @@ instance_type_lists := {
 warn_instance_size_cap contains msg if {
 	path := instance_type_lists[input.__type]
 	some n in numbers.range(1, count(path))
-	is_unknown(object.get(input.properties, array.slice(path, 0, n), null))
+	object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide the instance size cap at preview, %s is unknown until apply", [label(input), concat(".", array.slice(path, 0, n))])
 }

@@ -13,7 +13,7 @@ k8s_cost_labels_required := data.config["k8s-cost-labels"].labels
 k8s_cost_labels_missing(r) := [l |
 	some l in k8s_cost_labels_required
 	v := object.get(r.properties, ["metadata", "labels", l], null)
-	not is_unknown(v)
+	not v in unknown_sentinels
 	not k8s_label_value(v)
 ]
 

@@ -29,16 +29,29 @@ k8s_workload_kind(r) := kind if {
 	group in k8s_workload_groups[kind]
 }
 
-k8s_is_hpa(r) if k8s_group_kind(r) == ["autoscaling", "HorizontalPodAutoscaler"]
+# k8s_group_kind and k8s_workload_kind of the resource under evaluation, once per resource (each
+# function call costs the embedded engine more than the work it does).
+input_k8s_group_kind := [split(parts[1], "/")[0], parts[2]] if {
+	parts := split(input.__type, ":")
+	count(parts) == 3
+	parts[0] == "kubernetes"
+}
+
+input_k8s_kind := kind if {
+	[group, kind] := input_k8s_group_kind
+	group in k8s_workload_groups[kind]
+}
+
+input_k8s_is_hpa if input_k8s_group_kind == ["autoscaling", "HorizontalPodAutoscaler"]
 
 # Kubernetes objects carry no AWS tags: their `environment` label plays the tag's part, then the
-# stack's environment as for every resource (lib.rego's environment). An unknown label falls back too.
-k8s_environment(r) := env if {
-	env := object.get(r, ["properties", "metadata", "labels", "environment"], null)
+# stack's environment as for every resource (lib.rego's input_environment). An unknown label falls back too.
+input_k8s_environment := env if {
+	env := input.properties.metadata.labels.environment
 	is_string(env)
 	env != ""
-	not is_unknown(env)
-} else := environment(r)
+	not env in unknown_sentinels
+} else := input_environment
 
 # Where each kind keeps its pod spec.
 k8s_pod_spec_path(kind) := ["spec"] if {
@@ -54,7 +67,7 @@ k8s_unknown_prefix(x, path) := concat(".", array.slice(path, 0, shallowest)) if 
 	not k8s_absent_from_known(v, x, path) # nor when it is absent from a known object
 	shallowest := min({n |
 		some n in numbers.range(1, count(path))
-		is_unknown(object.get(x, array.slice(path, 0, n), null))
+		object.get(x, array.slice(path, 0, n), null) in unknown_sentinels
 	})
 }
 
@@ -64,7 +77,7 @@ k8s_absent_from_known(null, x, path) if is_object(object.get(x, array.slice(path
 
 k8s_known_value(v) if {
 	v != null
-	not is_unknown(v)
+	not v in unknown_sentinels
 }
 
 k8s_container_lists := {"containers": "container", "initContainers": "init container"}
@@ -73,9 +86,6 @@ k8s_container_lists := {"containers": "container", "initContainers": "init conta
 k8s_replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet"}
 
 # Every container of a workload: [list field, index, container]; lists that are not arrays have none.
-# The workload kind and containers of the resource under evaluation, once per resource.
-input_k8s_kind := k8s_workload_kind(input)
-
 # Where its pod spec's container lists are: {"containers": [...path], "initContainers": [...path]}.
 input_k8s_list_paths := {field: array.concat(k8s_pod_spec_path(input_k8s_kind), [field]) | some field, _ in k8s_container_lists}
 
@@ -86,33 +96,31 @@ input_k8s_containers := [[field, i, c] |
 	some i, c in list
 ]
 
-# The environment (label, else the stack's) and the replica cap of the resource under evaluation.
-input_k8s_environment := k8s_environment(input)
-
+# The replica cap of the resource under evaluation.
 input_k8s_replica_cap := env_cap(data.config["k8s-resource-limits"].max_replicas, input_k8s_environment)
 
 # "container `app`", or "init container #2" when the name is not known.
 k8s_container_label(field, i, c) := sprintf("%s `%s`", [k8s_container_lists[field], c.name]) if {
 	is_string(c.name)
-	not is_unknown(c.name)
+	not c.name in unknown_sentinels
 } else := sprintf("%s #%d", [k8s_container_lists[field], i + 1])
 
-# "requests.cpu" -> ["resources", "requests", "cpu"]
-k8s_resource_path(key) := array.concat(["resources"], split(key, "."))
+# Each resource key's path in a container: "requests.cpu" -> ["resources", "requests", "cpu"].
+k8s_resource_paths := {key: array.concat(["resources"], split(key, ".")) | some key in data.config["k8s-resource-limits"].resources}
 
 # Each container (an object) of the resource under evaluation with its settings of the data.config
 # resource keys (null when unset), read once.
 input_k8s_container_settings := [[field, i, c, settings] |
 	some [field, i, c] in input_k8s_containers
 	is_object(c)
-	settings := {key: object.get(c, k8s_resource_path(key), null) | some key in data.config["k8s-resource-limits"].resources}
+	settings := {key: object.get(c, path, null) | some key, path in k8s_resource_paths}
 ]
 
 # Absent, null or blank (Pulumi drops null inputs, and the API server rejects an empty quantity),
 # and not merely unknown at preview.
 k8s_resource_missing(c, key, v) if {
 	v == null
-	not k8s_unknown_prefix(c, k8s_resource_path(key))
+	not k8s_unknown_prefix(c, k8s_resource_paths[key])
 }
 
 k8s_resource_missing(_, _, v) if {
@@ -162,7 +170,7 @@ deny_k8s_resource_limits contains msg if {
 }
 
 deny_k8s_resource_limits contains msg if {
-	k8s_is_hpa(input)
+	input_k8s_is_hpa
 	max_replicas := object.get(input.properties, ["spec", "maxReplicas"], null)
 	is_number(max_replicas)
 	cap := input_k8s_replica_cap
@@ -182,7 +190,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	some entry in input_k8s_containers
 	[field, i, c] := entry
-	is_unknown(c)
+	c in unknown_sentinels
 	what := sprintf("%s[%d]", [concat(".", input_k8s_list_paths[field]), i])
 }
 
@@ -191,7 +199,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	some [field, i, c, settings] in input_k8s_container_settings
 	some key, v in settings
 	not k8s_known_value(v)
-	what := sprintf("%s %s", [k8s_container_label(field, i, c), k8s_unknown_prefix(c, k8s_resource_path(key))])
+	what := sprintf("%s %s", [k8s_container_label(field, i, c), k8s_unknown_prefix(c, k8s_resource_paths[key])])
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
@@ -200,6 +208,6 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
-	k8s_is_hpa(input)
+	input_k8s_is_hpa
 	what := k8s_unknown_prefix(input.properties, ["spec", "maxReplicas"])
 }

@@ -12,8 +12,15 @@ taggable(r) if {
 # Everything below runs for every AWS resource of the stack, so the work is done once per resource
 # in complete rules (evaluated once per input) that the four heads share.
 
+# taggable(input), without the function calls.
+required_tags_taggable := true if {
+	data.aws.taggable_types[input.__type]
+} else := true if {
+	startswith(input.__type, "aws:")
+	"tags" in object.keys(object.get(input, "properties", {}))
+}
+
 # The resource's effective tags when it is taggable and all of them are known at preview.
-required_tags_taggable if taggable(input)
 
 required_tags_known := input_tags if {
 	required_tags_taggable
@@ -54,7 +61,7 @@ deny_required_tags contains msg if {
 deny_required_tags contains msg if {
 	env := required_tags_known.environment
 	is_string(env)
-	not is_unknown(env)
+	not env in unknown_sentinels
 	trim_space(env) != ""
 	not env in data.config["required-tags"].environments
 	msg := sprintf("%s has environment tag %q; use one of %s", [label(input), env, concat(", ", data.config["required-tags"].environments)])
@@ -68,6 +75,6 @@ warn_required_tags contains msg if {
 warn_required_tags contains msg if {
 	tags := required_tags_known
 	some t in data.config["required-tags"].tags
-	is_unknown(tags[t])
+	tags[t] in unknown_sentinels
 	msg := sprintf("%s: cannot decide required tag %s at preview, its value is unknown until apply; build tags from known values", [label(input), t])
 }

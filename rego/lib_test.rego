@@ -1,0 +1,70 @@
+# Tests for lib.rego: the per-resource facts the rules share (input_tags, input_tags_unknown,
+# input_environment) say of the resource under evaluation what the functions say of any resource.
+# Helpers are prefixed lib_: all rule and test files share package tollgate.
+package tollgate
+
+import rego.v1
+
+lib_unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+lib_resource(tags, provider_default_tags) := {
+	"__type": "aws:s3/bucket:Bucket",
+	"__name": "raw",
+	"__urn": "urn:pulumi:dev::atlas::aws:s3/bucket:Bucket::raw",
+	"properties": {"bucket": "raw", "tags": tags},
+	"options": {},
+	"provider": {
+		"type": "pulumi:providers:aws",
+		"name": "default",
+		"urn": "urn:pulumi:dev::atlas::pulumi:providers:aws::default",
+		"properties": {"region": "us-east-1", "defaultTags": provider_default_tags},
+	},
+}
+
+lib_no_provider(tags) := object.union(lib_resource(tags, {}), {"provider": {}})
+
+# Resources whose tags come every way: own and provider tags, either absent, not an object, unknown.
+lib_cases := [
+	lib_resource({"team": "data", "environment": "prod"}, {"tags": {"team": "ops", "owner": "ana"}}),
+	lib_resource({"team": "data"}, {"tags": {"environment": "staging"}}),
+	lib_resource(lib_unknown, {"tags": {"environment": "dev"}}),
+	lib_resource({"environment": lib_unknown}, {"tags": {"owner": "ana"}}),
+	lib_resource({"environment": ""}, {"tags": lib_unknown}),
+	lib_resource(["not", "an", "object"], lib_unknown),
+	lib_resource({"environment": 7}, {"tags": null}),
+	lib_no_provider({"environment": "prod"}),
+	lib_no_provider(null),
+]
+
+lib_stacks := [{"name": "dev-stack", "environment": "dev"}, {"name": "only-name"}, {"name": "blank", "environment": ""}]
+
+test_lib_input_tags_agree_with_effective_tags if {
+	every r in lib_cases {
+		input_tags == effective_tags(r) with input as r
+	}
+}
+
+test_lib_input_environment_agrees_with_environment if {
+	every r in lib_cases {
+		every s in lib_stacks {
+			input_environment == environment(r) with input as r with data.stack as s
+		}
+	}
+}
+
+test_lib_input_tags_own_tags_win if {
+	input_tags == {"team": "data", "environment": "prod", "owner": "ana"} with input as lib_cases[0]
+}
+
+test_lib_input_environment_falls_back if {
+	input_environment == "prod" with input as lib_cases[0] with data.stack as lib_stacks[0]
+	input_environment == "staging" with input as lib_cases[1] with data.stack as lib_stacks[0]
+	input_environment == "dev" with input as lib_cases[3] with data.stack as lib_stacks[0] # unknown tag
+	input_environment == "only-name" with input as lib_cases[3] with data.stack as lib_stacks[1]
+	input_environment == "blank" with input as lib_cases[4] with data.stack as lib_stacks[2]
+}
+
+test_lib_input_tags_unknown_when_any_source_is if {
+	unknown := [i | some i, r in lib_cases; input_tags_unknown with input as r]
+	unknown == [2, 4, 5]
+}
