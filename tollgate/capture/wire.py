@@ -9,9 +9,10 @@ Only the standard library and protobuf: this module runs inside the captured pro
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf import json_format, struct_pb2
+if TYPE_CHECKING:
+    from google.protobuf import struct_pb2
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -21,6 +22,8 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def decode_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
+    from google.protobuf import json_format  # here: judging a snapshot needs this module, not protobuf (30 ms)
+
     return decode(json_format.MessageToDict(struct))
 
 
