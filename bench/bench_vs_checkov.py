@@ -171,18 +171,19 @@ def main() -> None:
         print(f"estate: {args.resources} resources (+ stack and 2 providers), {violating} made to break a rule, "
               f"seed {args.seed}; snapshot file {(work / 'snapshot.json').stat().st_size / 1e6:.1f} MB")
 
-        tollgate = measure([sys.executable, "-m", "tollgate", "preview", "--stack", snapshot.stack,
-                            "--snapshot", str(work / "snapshot.json"), "--policy-config", str(work / "policy-config.json"),
-                            "--format", "json", "--output", str(work / "tollgate.json")], cwd=work)  # no waivers.yaml there
+        command = [sys.executable, "-m", "tollgate", "preview", "--stack", snapshot.stack,
+                   "--snapshot", str(work / "snapshot.json"), "--policy-config", str(work / "policy-config.json"),
+                   "--format", "json", "--output", str(work / "tollgate.json")]
+        tollgate = measure(command, cwd=work)  # in the scratch directory: no waivers.yaml there
         if tollgate.returncode != 1:
             raise SystemExit(f"tollgate preview exited {tollgate.returncode}, not 1 (mandatory findings expected)")
         report = json.loads((work / "tollgate.json").read_text())
         summary, cost = report["summary"], report["cost"]
         print(f"tollgate: {tollgate.seconds:.2f} s (process start to exit), peak RSS {tollgate.rss_mb:.0f} MB "
               f"(largest process); its process tree peaked at {tollgate.tree_pss_mb:.0f} MB PSS (sampled)")
-        print(f"  {summary['rules']} Rego rules + remediation + cost-within-budget over {summary['resources']} resources: "
-              f"{summary['mandatory']} mandatory, {summary['remediate']} remediate, {summary['advisory']} advisory "
-              f"findings; estimate ${cost['monthly_usd']:,.0f}/month")
+        print(f"  {summary['rules']} Rego rules + remediation + cost-within-budget over {summary['resources']} "
+              f"resources: {summary['mandatory']} mandatory, {summary['remediate']} remediate, "
+              f"{summary['advisory']} advisory findings; estimate ${cost['monthly_usd']:,.0f}/month")
         with (work / "judge.json").open("w") as out:
             inner_run = measure([sys.executable, __file__, "--judge", str(work / "snapshot.json"),
                                  str(work / "policy-config.json")], stdout=out)

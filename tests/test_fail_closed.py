@@ -325,3 +325,42 @@ def test_a_malformed_snapshot_exits_2(capsys, tmp_path, text):
     path.write_text(text)
     code, _, err = preview(capsys, "--snapshot", str(path), "--fail-on", "never")
     assert code == 2 and "tollgate:" in err
+
+
+def _one_bucket(inputs_json: str) -> str:
+    return ('{"project": "p", "stack": "dev", "resources": [{"urn": "urn:pulumi:dev::p::aws:s3/bucket:Bucket::b", '
+            f'"type": "aws:s3/bucket:Bucket", "name": "b", "custom": true, "inputs": {inputs_json}}}]}}')
+
+
+@pytest.mark.parametrize("inputs_json, error", [
+    ('{"size": 1' + "0" * 5000 + "}", "5001 digits is too large"),
+    ('{"size": 1' + "0" * 400 + "}", "too large to judge"),
+    ('{"tags": {"team": "a\\ud800b"}}', "lone surrogate"),
+    ('{"x": ' + "[" * 250 + "0" + "]" * 250 + "}", "nested more than 200 levels"),
+], ids=["5001-digit-number", "401-digit-number", "lone-surrogate", "250-levels"])
+def test_a_snapshot_the_engine_cannot_hold_is_refused(capsys, tmp_path, inputs_json, error):
+    """What the load's fast path (scalars checked only where the text could hold them) must still refuse."""
+    path = tmp_path / "snapshot.json"
+    path.write_text(_one_bucket(inputs_json))
+    with pytest.raises(TollgateError, match=error):
+        Snapshot.read(path)
+    code, _, err = preview(capsys, "--snapshot", str(path), "--fail-on", "never")
+    assert code == 2 and error in err
+
+
+def test_a_snapshot_that_is_not_utf8_exits_2(capsys, tmp_path):
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(_one_bucket('{"tags": {"team": "cafe"}}').encode().replace(b"cafe", b"caf\xe9"))  # Latin-1
+    code, _, err = preview(capsys, "--snapshot", str(path), "--fail-on", "never")
+    assert code == 2 and "not UTF-8" in err and str(path) in err
+
+
+def test_the_fast_load_reads_what_the_full_checks_read(tmp_path, monkeypatch):
+    """Snapshot.read skips per-value checks the file's text rules out; it must read the same snapshot."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import generate  # bench/generate.py
+
+    snapshot = generate.snapshot(300, seed=1)
+    (tmp_path / "snapshot.json").write_text(snapshot.to_json(), encoding="utf-8")
+    with_checks = Snapshot.from_dict(json.loads(snapshot.to_json()), "<text>")
+    assert Snapshot.read(tmp_path / "snapshot.json") == with_checks == snapshot
