@@ -2,7 +2,7 @@ package tollgate
 
 import rego.v1
 
-# Namespaces and the workloads of k8s-resource-limits (k8s_workload_kind lives in k8s_resource_limits.rego).
+# Namespaces and the workloads of k8s-resource-limits (input_k8s_kind lives in k8s_resource_limits.rego).
 k8s_cost_labelled if input.__type == "kubernetes:core/v1:Namespace"
 
 k8s_cost_labelled if input_k8s_kind
@@ -22,10 +22,10 @@ k8s_label_value(v) if {
 	trim_space(v) != ""
 }
 
-k8s_cost_labels_fix(r) := "use components.NamespaceGuardrails or add them to metadata.labels" if {
-	r.__type == "kubernetes:core/v1:Namespace"
+k8s_cost_labels_fix := "use components.NamespaceGuardrails or add them to metadata.labels" if {
+	input.__type == "kubernetes:core/v1:Namespace"
 } else := "add them to metadata.labels" if {
-	k8s_workload_kind(r) == "Pod"
+	input_k8s_kind == "Pod"
 } else := "add them to the workload's metadata.labels (pod template labels alone do not count)"
 
 # METADATA
@@ -55,7 +55,7 @@ deny_k8s_cost_labels contains msg if {
 	not k8s_unknown_prefix(input.properties, ["metadata", "labels"])
 	missing := k8s_cost_labels_missing(input)
 	count(missing) > 0
-	msg := sprintf("%s lacks cost labels %s; %s", [label(input), concat(", ", missing), k8s_cost_labels_fix(input)])
+	msg := sprintf("%s lacks cost labels %s; %s", [label(input), concat(", ", missing), k8s_cost_labels_fix])
 }
 
 # metadata or metadata.labels unknown, or a required label's value unknown.

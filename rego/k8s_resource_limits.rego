@@ -24,18 +24,8 @@ k8s_group_kind(r) := [split(parts[1], "/")[0], parts[2]] if {
 	parts[0] == "kubernetes"
 }
 
-k8s_workload_kind(r) := kind if {
-	[group, kind] := k8s_group_kind(r)
-	group in k8s_workload_groups[kind]
-}
-
-# k8s_group_kind and k8s_workload_kind of the resource under evaluation, once per resource (each
-# function call costs the embedded engine more than the work it does).
-input_k8s_group_kind := [split(parts[1], "/")[0], parts[2]] if {
-	parts := split(input.__type, ":")
-	count(parts) == 3
-	parts[0] == "kubernetes"
-}
+# The group and kind, and the workload kind, of the resource under evaluation, once per resource.
+input_k8s_group_kind := k8s_group_kind(input)
 
 input_k8s_kind := kind if {
 	[group, kind] := input_k8s_group_kind

@@ -2,17 +2,10 @@ package tollgate
 
 import rego.v1
 
-taggable(r) if data.aws.taggable_types[r.__type]
-
-taggable(r) if {
-	startswith(r.__type, "aws:")
-	"tags" in object.keys(object.get(r, "properties", {}))
-}
-
 # Everything below runs for every AWS resource of the stack, so the work is done once per resource
 # in complete rules (evaluated once per input) that the four heads share.
 
-# taggable(input), without the function calls.
+# Taggable: a type pulumi-aws gives `tags`, or any AWS resource that has a `tags` property.
 required_tags_taggable := true if {
 	data.aws.taggable_types[input.__type]
 } else := true if {

@@ -27,8 +27,8 @@ SOURCES = ("rego", "crossguard", "cost", "checkov", "waivers")  # waivers: findi
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection inside: for stages that build many objects and no cycles (loading and
-    judging a snapshot), where each collection only walks the growing heap again. Restores the state."""
+    """No cyclic garbage collection inside: for a stage that builds many objects and no cycles (loading a
+    snapshot), where each collection only walks the growing heap again. Restores the state."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -110,11 +110,11 @@ class Snapshot:
 
     @classmethod
     def read(cls, path: Path) -> "Snapshot":
-        long_numbers: list[str] = []
+        long_numbers: list[int] = []  # their lengths
 
         def whole_number(digits: str) -> int:
             if len(digits) > 308:  # maybe beyond a float: from_dict checks every value then
-                long_numbers.append(digits[:20])
+                long_numbers.append(len(digits))
                 if len(digits) > 4000:  # beyond what int() takes, and far beyond a float
                     raise TollgateError(f"not a Tollgate snapshot: a number of {len(digits)} digits is too large "
                                         "to judge (beyond a 64-bit float)", str(path), fix=FIX_SNAPSHOT)

@@ -188,11 +188,9 @@ def group_module(rules: list[Rule], driver: dict[str, Any], start: int, end: int
     context each. Against the driver's `resource_rows`, a resource's context no longer considers (and
     skips) every other rule's heads: about a quarter of the pass at 10,000 resources.
     `data.tollgate_groups.results` holds the rows [index, head, value]."""
-    applicable, resources = driver["applicable"], driver["resources"]
     members: dict[tuple[str, ...], list[int]] = {}
     for i in range(start, end):
-        type_ = resources[i].get("__type") if isinstance(resources[i], dict) else None
-        parts = applicable.get(type_) if isinstance(type_, str) else None
+        parts = _parts_of(driver["resources"][i], driver["applicable"])
         if parts:
             members.setdefault(tuple(parts), []).append(i)
     by_part = {rule_part(rule): rule for rule in rules}
@@ -204,6 +202,12 @@ def group_module(rules: list[Rule], driver: dict[str, Any], start: int, end: int
                   f"\tsome row in rows_{k} with input as input.resources[i]", "}"]
     module = "\n".join(lines) + "\n" if members else ""  # no resource any rule applies to: nothing to ask
     return module, {GROUPS_DATA: {str(k): indices for k, indices in enumerate(members.values())}}
+
+
+def _parts_of(doc: Any, applicable: dict[str, list[str]]) -> list[str]:
+    """The driver's per-rule query names (`rule_<name>`) of the resource rules that judge this input."""
+    type_ = doc.get("__type") if isinstance(doc, dict) else None
+    return applicable.get(type_, []) if isinstance(type_, str) else []
 
 
 def rule_part(rule: Rule) -> str:
@@ -388,15 +392,13 @@ class RuleSet:
     @staticmethod
     def _split(driver: dict[str, Any], share: float) -> int:
         """The index before which resources hold `share` of the (resource, applicable rule) pairs."""
-        applicable, resources = driver["applicable"], driver["resources"]
-        weights = [len(applicable.get(r.get("__type"), ())) if isinstance(r, dict) and isinstance(r.get("__type"), str)
-                   else 0 for r in resources]
+        weights = [len(_parts_of(doc, driver["applicable"])) for doc in driver["resources"]]
         goal, total = share * sum(weights), 0
         for i, weight in enumerate(weights):
             if total >= goal:
                 return i
             total += weight
-        return len(resources)
+        return len(weights)
 
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                      config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
