@@ -299,11 +299,12 @@ class RuleSet:
         return self._evaluate(self.driver_input(inputs, stack, config), "results")
 
     def _local(self, driver: dict[str, Any]) -> regorus.Engine:
-        """The embedded engine ready for the local_* queries: the stack and config as data, the resources in."""
+        """The embedded engine ready for local_stack_results and group_module: the stack and config as data,
+        the resources in (which rules apply to which resource is group_module's data, not input)."""
         local = self._base.clone()
         local.add_data({"stack": driver["stack"], "config": driver["config"]})
         try:
-            local.set_input({"resources": driver["resources"], "applicable": driver["applicable"]})
+            local.set_input({"resources": driver["resources"]})
         except (TypeError, ValueError, OverflowError) as exc:  # e.g. an integer no engine number can hold
             raise TollgateError(f"the resources cannot be handed to the rule engine: {str(exc)[:160]}",
                                 fix="inputs must be JSON values (numbers within a 64-bit float)") from exc
@@ -382,8 +383,7 @@ class RuleSet:
             if status != 0:
                 raise ValueError(f"exit status {status}")
             doc = json.loads(answer)
-            theirs = [RuleResult(self.by_head[head], "warn" if "warn" in head else "deny", message, index=index, head=head)
-                      for index, head, message in doc["rows"]]
+            theirs = self.results(doc["rows"])
             their_errors = {self.rule(name): error for name, error in doc["errors"].items()}
         except (ValueError, KeyError, TypeError, StopIteration):
             theirs, their_errors = self._evaluate(driver, "resource_results", local, (split, end))
