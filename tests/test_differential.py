@@ -139,6 +139,52 @@ def test_forked_evaluation_gives_the_same_verdicts(rules, monkeypatch, child_fai
     assert calls, "the evaluation did not fork"
 
 
+def test_forked_evaluation_makes_the_estimate_meanwhile(rules, monkeypatch):
+    """The CLI hands judge a function that makes the estimate: it runs once, in the parent, after the fork
+    (while the child judges its share), and the findings (cost-within-budget too) are those of a ready one."""
+    import os
+
+    from tollgate import rego
+    from tollgate.cost import estimate
+
+    snapshot = scenario_snapshot("compute")[0]
+    alone = key(judge(snapshot, rules, costs=estimate(snapshot)))
+    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    events, parent, real_fork = [], os.getpid(), os.fork
+    monkeypatch.setattr(os, "fork", lambda: events.append("fork") or real_fork())
+
+    def price():
+        events.append(("estimate", os.getpid()))
+        return estimate(snapshot)
+
+    assert key(judge(snapshot, rules, costs=price)) == alone
+    assert events == ["fork", ("estimate", parent)]
+
+
+def test_a_failing_estimate_stops_the_forked_child(rules, monkeypatch):
+    """An estimate that raises while the child judges: the error reaches the caller and the child is
+    stopped and reaped, not left running or as a zombie."""
+    import os
+
+    from tollgate import rego
+    from tollgate.errors import TollgateError
+
+    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    children, real_fork = [], os.fork
+    monkeypatch.setattr(os, "fork", lambda: children.append(real_fork()) or children[-1])
+
+    def price():
+        raise TollgateError("price table unreadable")
+
+    with pytest.raises(TollgateError, match="price table unreadable"):
+        judge(scenario_snapshot("compute")[0], rules, costs=price)
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)
+
+
 def test_forked_evaluation_reports_a_failing_rule_like_one_pass(monkeypatch, tmp_path):
     """A rule that fails at run time: the forked evaluation names it as an engine error, as one pass does,
     and the other rules still judge."""

@@ -364,3 +364,95 @@ def test_the_fast_load_reads_what_the_full_checks_read(tmp_path, monkeypatch):
     (tmp_path / "snapshot.json").write_text(snapshot.to_json(), encoding="utf-8")
     with_checks = Snapshot.from_dict(json.loads(snapshot.to_json()), "<text>")
     assert Snapshot.read(tmp_path / "snapshot.json") == with_checks == snapshot
+
+
+# --- a large snapshot file: part judged by a child forked before the load ------------------------------------
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory) -> Path:
+    """A generated estate large enough for `tollgate preview --snapshot` to fork its judging child."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import generate  # bench/generate.py
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    path = tmp_path_factory.mktemp("large") / "snapshot.json"
+    generate.snapshot(2500, seed=2).write(path)
+    return path
+
+
+def _record_forks(monkeypatch) -> list[int]:
+    import os
+
+    from tollgate import rego
+
+    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)  # an OPA stand-in may serve on a thread
+    children: list[int] = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: children.append(real_fork()) or children[-1])
+    return children
+
+
+def _verdict(out: str) -> tuple:
+    report = json.loads(out)
+    return report["summary"], report["findings"], report["cost"]["monthly_usd"]
+
+
+def test_a_large_snapshot_is_judged_on_two_cores_with_the_verdict_of_one(capsys, monkeypatch, large):
+    """The child forked before the load judges the last resources' rules (and only it forks); the report is
+    the one a single process gives."""
+    from tollgate import evaluate, rego
+
+    children = _record_forks(monkeypatch)
+    code, out, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    assert len(children) == 1
+    monkeypatch.setattr(evaluate, "fork_allowed", lambda n: False)
+    monkeypatch.setattr(rego, "fork_allowed", lambda n: False)
+    alone_code, alone, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    assert len(children) == 1
+    assert code == alone_code == 1
+    assert _verdict(out) == _verdict(alone)
+    assert _verdict(out)[0]["mandatory"] > 0
+
+
+def test_a_child_that_judged_another_snapshot_is_not_believed(capsys, monkeypatch, large):
+    """A child whose load differs from the parent's (here: it drops the last resource) answers for another
+    split of another stack: its rows are dropped and the parent judges that part itself."""
+    import os
+
+    from tollgate import evaluate, model
+
+    parent, parse = os.getpid(), Snapshot.parse.__func__
+
+    def parse_in_child(cls, text, path):
+        snapshot = parse(cls, text, path)
+        return snapshot if os.getpid() == parent else model.Snapshot(**{**vars(snapshot),
+                                                                         "resources": snapshot.resources[:-1]})
+
+    children = _record_forks(monkeypatch)
+    monkeypatch.setattr(Snapshot, "parse", classmethod(parse_in_child))
+    collected = []
+    collect = evaluate.Forked.collect
+    monkeypatch.setattr(evaluate.Forked, "collect", lambda self, *a: collected.append(collect(self, *a)) or collected[-1])
+    code, out, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    assert len(children) == 1 and collected == [None]
+    monkeypatch.undo()
+    alone_code, alone, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    assert (code, _verdict(out)) == (alone_code, _verdict(alone))
+
+
+def test_a_snapshot_that_fails_its_checks_stops_the_forked_child(capsys, monkeypatch, tmp_path, large):
+    """The parent's load refuses the file (a URN twice) while the child runs: exit 2 with the load's error,
+    and the child is stopped and reaped."""
+    import os
+
+    doc = json.loads(large.read_text())
+    doc["resources"].append(doc["resources"][5])
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(doc))
+    children = _record_forks(monkeypatch)
+    code, out, err = preview(capsys, "--stack", "bench", "--snapshot", str(path))
+    assert code == 2 and out == "" and "appears twice" in err
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .errors import TollgateError
-from .evaluate import ENGINE_ERROR, RULES_DIR, evaluate, stack_urn
+from .errors import TollgateError, read_text
+from .evaluate import ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_config, opa_engine, stack_urn
 from .model import Snapshot
+from .rego import RuleSet
 from .remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
 from .report import FAIL_ON, build_report, failing
 from .report import json_report, junit, markdown, sarif, table
@@ -115,7 +118,6 @@ def pack_build(args: argparse.Namespace) -> int:
 
 def rego_bundle(args: argparse.Namespace) -> int:
     from .opa import bundle
-    from .rego import RuleSet
 
     rules = RuleSet(args.rules)
     bundle(rules, args.out, args.revision)
@@ -188,12 +190,9 @@ def event_log_report(args: argparse.Namespace) -> int:
     return 1 if failing(report.findings, args.fail_on) else 0
 
 
-def preview(args: argparse.Namespace) -> int:
-    progress = _Progress()
-    waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
-    if args.snapshot:
-        snapshot = Snapshot.read(args.snapshot)
-    elif args.from_preview_json or args.from_export:
+def _program_snapshot(args: argparse.Namespace, progress: _Progress) -> Snapshot:
+    """The snapshot of a `pulumi preview --json` or `pulumi stack export` file, or of the program captured."""
+    if args.from_preview_json or args.from_export:
         from .adapters import snapshot_from_export, snapshot_from_preview_json
 
         snapshot = (snapshot_from_preview_json(args.from_preview_json, args.include_unchanged)
@@ -201,19 +200,35 @@ def preview(args: argparse.Namespace) -> int:
         if snapshot.stack != args.stack:
             raise TollgateError(f"the file is of stack {snapshot.stack!r}, not --stack {args.stack!r}",
                                 str(args.from_preview_json or args.from_export), fix=f"pass --stack {snapshot.stack}")
-    else:
-        from .capture.host import capture  # the capture stack is only needed when we run a program
+        return snapshot
+    from .capture.host import capture  # the capture stack is only needed when we run a program
 
-        progress.say(f"capturing {args.cwd}/{args.stack} ...")
-        snapshot = capture(args.cwd, args.stack, progress=progress.on, timeout=args.timeout)
-    if args.snapshot_out:
-        snapshot.write(args.snapshot_out)
-    progress.say(f"evaluating {len(snapshot.resources)} resources ...")
-    from .cost import estimate
+    progress.say(f"capturing {args.cwd}/{args.stack} ...")
+    return capture(args.cwd, args.stack, progress=progress.on, timeout=args.timeout)
 
-    usage = _usage(args)
-    costs = estimate(snapshot, usage)
-    rules, findings = evaluate(snapshot, args.rules, args.policy_config, args.opa_url, costs)
+
+def preview(args: argparse.Namespace) -> int:
+    progress = _Progress()
+    waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
+    rules = RuleSet(args.rules)  # before the snapshot: a bad rule or policy config fails before a long capture
+    policy = load_policy_config(args.policy_config, rules)
+    forked, snapshot_text = None, ""
+    if args.snapshot:  # a large file is judged in part by a child that loads it too, while this process does
+        snapshot_text = read_text(args.snapshot, "snapshot file")
+        if not args.opa_url:
+            forked = fork_judge(lambda: Snapshot.parse(snapshot_text, args.snapshot), len(snapshot_text), rules, policy)
+    with forked or nullcontext():  # a child not collected (an error on the way) is stopped on leaving
+        snapshot = (Snapshot.parse(snapshot_text, args.snapshot) if args.snapshot
+                    else _program_snapshot(args, progress))
+        if args.snapshot_out:
+            snapshot.write(args.snapshot_out)
+        progress.say(f"evaluating {len(snapshot.resources)} resources ...")
+        from .cost import estimate
+
+        usage = _usage(args)
+        price = cache(lambda: estimate(snapshot, usage))  # made once: while a large stack's rules are judged
+        findings = judge(snapshot, rules, policy, opa_engine(args.opa_url, rules), price, forked)
+        costs = price()
     if args.checkov:
         from .checkov import run_checkov
 

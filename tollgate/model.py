@@ -26,14 +26,18 @@ SOURCES = ("rego", "crossguard", "cost", "checkov", "waivers")  # waivers: findi
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection inside: for a stage that builds many objects and no cycles (loading a
-    snapshot), where each collection only walks the growing heap again. Restores the state."""
+def long_lived() -> Iterator[None]:
+    """For a stage that builds many objects, no cycles, that live to the end of the run (a snapshot, the rule
+    inputs): no cyclic garbage collection inside (each would only walk the growing heap again), and what is
+    tracked then goes to the permanent generation (gc.freeze), so no later collection walks it again, nor
+    writes to its pages in a forked child (copy-on-write). Without cycles, it is still freed when no longer
+    referenced. Measured on the 10,000-resource bench: about a tenth of the preview's CPU time."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -110,6 +114,12 @@ class Snapshot:
 
     @classmethod
     def read(cls, path: Path) -> "Snapshot":
+        return cls.parse(read_text(path, "snapshot file"), path)
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> "Snapshot":
+        """A snapshot file's text (read_text) as a Snapshot, checked as from_dict checks; `path` names it in
+        errors. Its objects are handed to the collector's permanent generation (long_lived)."""
         long_numbers: list[int] = []  # their lengths
 
         def whole_number(digits: str) -> int:
@@ -120,9 +130,8 @@ class Snapshot:
                                         "to judge (beyond a 64-bit float)", str(path), fix=FIX_SNAPSHOT)
             return int(digits)
 
-        with paused_gc():  # a parse makes no garbage: collecting meanwhile only costs (a third of the load)
+        with long_lived():
             try:
-                text = read_text(path, "snapshot file")
                 data = parse_json(text, path, "snapshot file", parse_int=whole_number)
             except RecursionError as exc:  # json gives up on nesting far deeper than any Pulumi value
                 raise TollgateError(f"not a Tollgate snapshot: nested more than {MAX_DEPTH} levels deep", str(path),

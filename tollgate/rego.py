@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 # regorus' errors capture a Rust backtrace when RUST_BACKTRACE is set (as on these machines), and a pass
 # makes such errors internally: with capture off, a 10,000-resource pass took about 9 % less (measured, perf
@@ -284,7 +285,9 @@ class RuleSet:
         return next(r for r in self.rules if r.name == name)
 
     def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
-                 config: Optional[dict[str, Any]] = None, workers: int = 1) -> tuple[list[RuleResult], dict[Rule, str]]:
+                 config: Optional[dict[str, Any]] = None, workers: int = 1,
+                 meanwhile: Optional[Callable[[], None]] = None,
+                 forked: Optional[Forked] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
         """Evaluate all rules over resource inputs in pulumi-policy-opa shape, in one query.
 
         `stack` is `{"name", "environment"}`: the fallback when a resource has no environment tag.
@@ -292,10 +295,17 @@ class RuleSet:
         Returns the results and, for each rule that failed at run time, its error: when the one-pass
         query fails, each rule is run on its own so one broken rule cannot hide the others' verdicts.
         `workers` > 1 lets a large stack's resource rules run in a forked copy of this process as well
-        (see _evaluate_forked); the results are the same.
+        (fork_part); the results are the same. `forked` is such a child the caller started already, on the
+        same stack (evaluate.fork_judge: before the snapshot was even loaded). `meanwhile` is other work of
+        the caller's (the cost estimate), run here while a child evaluates, or first when there is none.
         """
-        if workers > 1 and len(inputs) >= PARALLEL_MIN and hasattr(os, "fork") and threading.active_count() == 1:
-            return self._evaluate_forked(inputs, stack, config)
+        if forked is None and workers > 1 and fork_allowed(len(inputs)):
+            split = self.split_at([doc.get("__type") for doc in inputs], PARENT_SHARE)
+            forked = self.fork_part(lambda: (inputs[split:], stack, config, split, len(inputs)), PARENT_SHARE)
+        if forked is not None:
+            return self._evaluate_forked(self.driver_input(inputs, stack, config), forked, meanwhile)
+        if meanwhile is not None:
+            meanwhile()
         return self._evaluate(self.driver_input(inputs, stack, config), "results")
 
     def _local(self, driver: dict[str, Any]) -> regorus.Engine:
@@ -348,24 +358,22 @@ class RuleSet:
                     errors[rule] = engine_message(exc)
         return [replace(r, index=r.index + start) if r.index is not None and r.index >= 0 else r for r in found], errors
 
-    def _evaluate_forked(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
-                         config: Optional[dict[str, Any]]) -> tuple[list[RuleResult], dict[Rule, str]]:
-        """The stack rules and the first part of the resources here, the rest in a forked child, on two
-        cores. The fork comes before either side hands its resources to the engine: the child converts only
-        its part (measured faster than sharing one converted input; the engine's reference counts write to
-        the pages such an input lives in, which then get copied on each side). The child answers on a pipe
-        with its rows and errors as JSON; if it fails in any way, its part is evaluated here: nothing is
-        lost, only time."""
-        driver = self.driver_input(inputs, stack, config)
-        split, end = self._split(driver, PARENT_SHARE), len(inputs)
+    def fork_part(self, part: Callable[[], tuple[list[dict[str, Any]], dict[str, Any], Optional[dict[str, Any]], int, int]],
+                  share: float) -> Forked:
+        """Fork a child that judges the resource rules of a stack's last resources. `part()`, run in the child,
+        gives (the inputs of resources[split:], stack, config, split, the stack's resource count), where split
+        is split_at(the stack's types, share). The child answers on a pipe with its rows and errors as JSON
+        and leaves without running any of this process's cleanup; Forked.collect reads the answer."""
         read_end, write_end = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: evaluate, answer, and leave without running any of the parent's cleanup
+        if pid == 0:
             code = 1
             try:
                 os.close(read_end)
-                found, failed = self._evaluate(dict(driver, resources=driver["resources"][split:]), "resource_results")
-                answer = json.dumps({"rows": [[r.index + split, r.head, r.message] for r in found],
+                inputs, stack, config, split, count = part()
+                found, failed = self._evaluate(self.driver_input(inputs, stack, config), "resource_results")
+                answer = json.dumps({"split": split, "count": count,
+                                     "rows": [[r.index + split, r.head, r.message] for r in found],
                                      "errors": {rule.name: error for rule, error in failed.items()}}).encode()
                 with os.fdopen(write_end, "wb") as pipe:
                     pipe.write(answer)
@@ -373,32 +381,40 @@ class RuleSet:
             finally:
                 os._exit(code)
         os.close(write_end)
-        local = self._local(driver)
-        results, errors = self._evaluate(driver, "stack_results", local)
-        mine, my_errors = self._evaluate(driver, "resource_results", local, (0, split))
-        with os.fdopen(read_end, "rb") as pipe:
-            answer = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        try:
-            if status != 0:
-                raise ValueError(f"exit status {status}")
-            doc = json.loads(answer)
-            theirs = self.results(doc["rows"])
-            their_errors = {self.rule(name): error for name, error in doc["errors"].items()}
-        except (ValueError, KeyError, TypeError, StopIteration):
-            theirs, their_errors = self._evaluate(driver, "resource_results", local, (split, end))
+        return Forked(self, share, pid, read_end)
+
+    def _evaluate_forked(self, driver: dict[str, Any], forked: Forked,
+                         meanwhile: Optional[Callable[[], None]]) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """The stack rules and the first resources here, the rest by the forked child, on two cores. The child
+        converts only its part for the engine (measured faster than sharing one converted input: the engine's
+        reference counts write to the pages such an input lives in, which then get copied on each side). If
+        the child fails in any way, or judged another stack, its part is evaluated here: nothing is lost,
+        only time. `meanwhile` runs here first; if it raises, the child is stopped and reaped."""
+        end = len(driver["resources"])
+        split = self.split_at([doc.get("__type") for doc in driver["resources"]], forked.share)
+        with forked:
+            if meanwhile is not None:
+                meanwhile()
+            local = self._local(driver)
+            results, errors = self._evaluate(driver, "stack_results", local)
+            mine, my_errors = self._evaluate(driver, "resource_results", local, (0, split))
+            answer = forked.collect(split, end)
+        theirs, their_errors = answer or self._evaluate(driver, "resource_results", local, (split, end))
         return results + mine + theirs, {**errors, **their_errors, **my_errors}
 
-    @staticmethod
-    def _split(driver: dict[str, Any], share: float) -> int:
-        """The index before which resources hold `share` of the (resource, applicable rule) pairs."""
-        weights = [len(_parts_of(doc, driver["applicable"])) for doc in driver["resources"]]
-        goal, total = share * sum(weights), 0
-        for i, weight in enumerate(weights):
+    def split_at(self, types: list[Any], share: float) -> int:
+        """The index before which resources of these types hold `share` of the (resource, applicable resource
+        rule) pairs: where the parent's part ends and a forked child's begins."""
+        weights: dict[Any, int] = {}
+        for type_ in set(types):
+            weights[type_] = sum(1 for r in self.rules if r.scope == "resource" and r.applies_to(type_)) \
+                if isinstance(type_, str) else 0
+        goal, total = share * sum(weights[t] for t in types), 0
+        for i, type_ in enumerate(types):
             if total >= goal:
                 return i
-            total += weight
-        return len(weights)
+            total += weights[type_]
+        return len(types)
 
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                      config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
@@ -431,6 +447,53 @@ class RuleSet:
                  if not p.name.endswith("_test.rego")}
         found["tollgate_driver.rego"] = driver_module(self.rules)
         return found
+
+
+def fork_allowed(resources: int) -> bool:
+    """Whether judging this many resources is worth a forked child: a large stack, a second core, and a
+    process with one thread (forking a threaded one, such as the pack's gRPC server, is unsafe)."""
+    return (resources >= PARALLEL_MIN and (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
+            and threading.active_count() == 1)
+
+
+class Forked:
+    """A forked child judging the resource rules of a stack's resources from split_at(types, share) on
+    (RuleSet.fork_part). As a context manager: on leaving, a child whose answer was not collected is
+    stopped and reaped."""
+
+    def __init__(self, rules: RuleSet, share: float, pid: int, pipe: int):
+        self.rules, self.share, self.pid, self.pipe = rules, share, pid, pipe
+        self.done = False
+
+    def __enter__(self) -> "Forked":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def collect(self, split: int, count: int) -> Optional[tuple[list[RuleResult], dict[Rule, str]]]:
+        """The child's results and errors; None if it failed or judged another split or stack size."""
+        if self.done:
+            return None
+        with os.fdopen(self.pipe, "rb") as pipe:
+            answer = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.done = True
+        try:
+            doc = json.loads(answer) if status == 0 else {}
+            if (doc.get("split"), doc.get("count")) != (split, count):
+                return None
+            return self.rules.results(doc["rows"]), {self.rules.rule(name): e for name, e in doc["errors"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
+            return None
+
+    def stop(self) -> None:
+        """Stop and reap the child unless its answer was collected."""
+        if not self.done:
+            self.done = True
+            os.close(self.pipe)
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
 
 
 def _redact_secrets(value: Any) -> Any:
