@@ -5,7 +5,8 @@
   estimate its cost, judge it with every rule (the opt-in tag remediation, switched on here by the policy
   config, the Rego rules, cost-within-budget) and write the JSON report. Timed from process start to exit:
   interpreter start, imports, load, rule compilation and the report included. Its exit code must be 1 (the
-  estate breaks mandatory rules). A second, in-process run of the same stages (not timed for the ratio)
+  estate breaks mandatory rules). It runs --tollgate-runs times (3) and the median run is the one compared
+  (one 2-second run varies by a third on these VMs; checkov's minute, by far less). A second, in-process run of the same stages (not timed for the ratio)
   prints where the time goes.
 * checkov: the same resources as tollgate's bridge writes them (tollgate.checkov build_plan /
   build_manifests, written as run_checkov writes them, not timed), checked by checkov from its own
@@ -19,7 +20,7 @@ as well.
 The last line is `ratio_vs_checkov=<x> tollgate_s=<s> checkov_s=<s> tollgate_rss_mb=<m> checkov_rss_mb=<m>`.
 Targets (issue 8), printed, not asserted: at least 40x faster than checkov, at most 300 MB RSS, at N = 10,000.
 
-Run: .venv/bin/python bench/bench_vs_checkov.py [--resources N] [--seed S]
+Run: .venv/bin/python bench/bench_vs_checkov.py [--resources N] [--seed S] [--tollgate-runs 3]
 """
 
 from __future__ import annotations
@@ -157,8 +158,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Tollgate vs checkov on one generated estate")
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tollgate-runs", type=int, default=3,
+                        help="Tollgate runs (odd); its median is compared: a 2 s run varies by a third on a noisy VM")
     parser.add_argument("--judge", nargs=2, type=Path, metavar=("SNAPSHOT", "POLICY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tollgate_runs < 1 or args.tollgate_runs % 2 == 0:
+        parser.error("--tollgate-runs must be an odd number of at least 1 (its median is one of the runs)")
     if args.judge:
         judge_child(*args.judge)
         return
@@ -180,13 +185,15 @@ def main() -> None:
         command = [sys.executable, "-m", "tollgate", "preview", "--stack", snapshot.stack,
                    "--snapshot", str(work / "snapshot.json"), "--policy-config", str(work / "policy-config.json"),
                    "--format", "json", "--output", str(work / "tollgate.json")]
-        tollgate = measure(command, cwd=work)  # in the scratch directory: no waivers.yaml there
-        if tollgate.returncode != 1:
-            raise SystemExit(f"tollgate preview exited {tollgate.returncode}, not 1 (mandatory findings expected)")
+        runs = [measure(command, cwd=work) for _ in range(args.tollgate_runs)]  # the scratch directory: no waivers
+        if any(run.returncode != 1 for run in runs):
+            raise SystemExit(f"tollgate preview exited {[r.returncode for r in runs]}, not 1 (mandatory findings expected)")
+        tollgate = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]  # the median run (an odd count)
         report = json.loads((work / "tollgate.json").read_text())
         summary, cost = report["summary"], report["cost"]
-        print(f"tollgate: {tollgate.seconds:.2f} s (process start to exit), peak RSS {tollgate.rss_mb:.0f} MB "
-              f"(largest process); its process tree peaked at {tollgate.tree_pss_mb:.0f} MB PSS (sampled)")
+        print(f"tollgate: {tollgate.seconds:.2f} s (process start to exit; the median of {len(runs)} runs: "
+              f"{', '.join(f'{run.seconds:.2f}' for run in runs)} s), peak RSS {max(r.rss_mb for r in runs):.0f} MB "
+              f"(largest process); its process tree peaked at {max(r.tree_pss_mb for r in runs):.0f} MB PSS (sampled)")
         print(f"  {summary['rules']} Rego rules + remediation + cost-within-budget over {summary['resources']} "
               f"resources: {summary['mandatory']} mandatory, {summary['remediate']} remediate, "
               f"{summary['advisory']} advisory findings; estimate ${cost['monthly_usd']:,.0f}/month")
@@ -210,11 +217,11 @@ def main() -> None:
 
     ratio = checkov.seconds / tollgate.seconds
     print(f"targets at N = 10,000 (issue 8): >= {SPEED_TARGET:.0f}x faster: {ratio:.1f}x "
-          f"({'met' if ratio >= SPEED_TARGET else 'NOT met'}); <= {RSS_TARGET_MB:.0f} MB RSS: {tollgate.rss_mb:.0f} MB "
-          f"({'met' if tollgate.rss_mb <= RSS_TARGET_MB else 'NOT met'})"
+          f"({'met' if ratio >= SPEED_TARGET else 'NOT met'}); <= {RSS_TARGET_MB:.0f} MB RSS: {max(r.rss_mb for r in runs):.0f} MB "
+          f"({'met' if max(r.rss_mb for r in runs) <= RSS_TARGET_MB else 'NOT met'})"
           + ("" if args.resources == 10_000 else f"; this run has N = {args.resources}"))
     print(f"ratio_vs_checkov={ratio:.1f} tollgate_s={tollgate.seconds:.2f} checkov_s={checkov.seconds:.2f} "
-          f"tollgate_rss_mb={tollgate.rss_mb:.0f} checkov_rss_mb={checkov.rss_mb:.0f}")
+          f"tollgate_rss_mb={max(r.rss_mb for r in runs):.0f} checkov_rss_mb={checkov.rss_mb:.0f}")
 
 
 if __name__ == "__main__":
