@@ -355,6 +355,21 @@ def test_a_snapshot_that_is_not_utf8_exits_2(capsys, tmp_path):
     assert code == 2 and "not UTF-8" in err and str(path) in err
 
 
+def test_the_trusted_load_reads_what_the_checked_load_reads_and_checks_nothing(tmp_path, monkeypatch):
+    """The forked judge's load (trusted: its parent checks the same text) reads the same snapshot, and
+    repeats no check: a URN twice passes it, so only the parent's verdict on the file can count."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import generate  # bench/generate.py
+
+    text = generate.snapshot(300, seed=3).to_json()
+    assert Snapshot.parse(text, tmp_path / "s.json", trusted=True) == Snapshot.parse(text, tmp_path / "s.json")
+    doc = json.loads(text)
+    doc["resources"].append(doc["resources"][0])
+    assert len(Snapshot.parse(json.dumps(doc), tmp_path / "s.json", trusted=True).resources) == len(doc["resources"])
+    with pytest.raises(TollgateError, match="appears twice"):
+        Snapshot.parse(json.dumps(doc), tmp_path / "s.json")
+
+
 def test_the_fast_load_reads_what_the_full_checks_read(tmp_path, monkeypatch):
     """Snapshot.read skips per-value checks the file's text rules out; it must read the same snapshot."""
     monkeypatch.syspath_prepend(str(ROOT / "bench"))

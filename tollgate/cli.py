@@ -216,7 +216,8 @@ def preview(args: argparse.Namespace) -> int:
     if args.snapshot:  # a large file is judged in part by a child that loads it too, while this process does
         snapshot_text = read_text(args.snapshot, "snapshot file")
         if not args.opa_url:
-            forked = fork_judge(lambda: Snapshot.parse(snapshot_text, args.snapshot), len(snapshot_text), rules, policy)
+            forked = fork_judge(lambda: Snapshot.parse(snapshot_text, args.snapshot, trusted=True),  # checked here
+                                len(snapshot_text), rules, policy)
     with forked or nullcontext():  # a child not collected (an error on the way) is stopped on leaving
         snapshot = (Snapshot.parse(snapshot_text, args.snapshot) if args.snapshot
                     else _program_snapshot(args, progress))
