@@ -16,11 +16,11 @@ bucket_lifecycle_config_types := {
 
 bucket_lifecycle_tiering_type := "aws:s3/bucketIntelligentTieringConfiguration:BucketIntelligentTieringConfiguration"
 
-bucket_lifecycle_buckets := [r | some r in input.resources; r.__type in bucket_lifecycle_bucket_types]
+bucket_lifecycle_buckets := [input.resources[i] | some t in bucket_lifecycle_bucket_types; some i in stack_positions_by_type[t]]
 
-bucket_lifecycle_configs := [r |
-	some r in input.resources
-	r.__type in (bucket_lifecycle_config_types | {bucket_lifecycle_tiering_type})
+bucket_lifecycle_configs := [input.resources[i] |
+	some t in bucket_lifecycle_config_types | {bucket_lifecycle_tiering_type}
+	some i in stack_positions_by_type[t]
 ]
 
 bucket_lifecycle_known(x) if {

@@ -9,14 +9,13 @@ budget_required_type := "aws:budgets/budget:Budget"
 
 # Providers and the stack itself cost nothing: only a stack with AWS resources needs a budget.
 budget_required_applies if {
-	some r in input.resources
-	startswith(r.__type, "aws:")
+	some t, _ in stack_positions_by_type
+	startswith(t, "aws:")
 }
 
 budget_required_stack_urn := urn if {
-	some r in input.resources
-	r.__type == "pulumi:pulumi:Stack"
-	urn := r.__urn
+	some i in stack_positions_by_type["pulumi:pulumi:Stack"]
+	urn := input.resources[i].__urn
 } else := ""
 
 budget_required_counted(b) if {
@@ -29,7 +28,7 @@ budget_required_type_unknown(b) if {
 	is_unknown(object.get(b.properties, "budgetType", null))
 }
 
-budget_required_budgets := [b | some b in input.resources; budget_required_counted(b)]
+budget_required_budgets := [b | some i in stack_positions_by_type[budget_required_type]; b := input.resources[i]; budget_required_counted(b)]
 
 budget_required_notifications(b) := ns if {
 	ns := object.get(b.properties, "notifications", [])
@@ -97,7 +96,11 @@ budget_required_any_undecided if {
 	budget_required_undecided(b)
 }
 
-budget_required_type_unknowns := [b | some b in input.resources; budget_required_type_unknown(b)]
+budget_required_type_unknowns := [b |
+	some i in stack_positions_by_type[budget_required_type]
+	b := input.resources[i]
+	budget_required_type_unknown(b)
+]
 
 budget_required_types_text := concat(" or ", data.config["budget-required"].budget_types)
 

@@ -3,15 +3,16 @@ package tollgate
 import rego.v1
 
 # Namespaces the stack creates (a NamespacePatch changes one it does not own).
-k8s_quota_namespaces := [ns | some ns in input.resources; ns.__type == "kubernetes:core/v1:Namespace"]
+k8s_quota_namespaces := [input.resources[i] | some i in stack_positions_by_type["kubernetes:core/v1:Namespace"]]
 
 # ResourceQuotas and LimitRanges (the kinds in data.config), of any core API version, not patches.
-k8s_quota_guards := [g |
-	some g in input.resources
-	startswith(g.__type, "kubernetes:core/") # cheap test first: this runs for every resource
-	[group, kind] := k8s_group_kind(g)
+k8s_quota_guards := [input.resources[i] |
+	some t, positions in stack_positions_by_type
+	startswith(t, "kubernetes:core/") # cheap test first
+	[group, kind] := k8s_group_kind({"__type": t})
 	group == "core"
 	kind in data.config["k8s-namespace-quota"].kinds
+	some i in positions
 ]
 
 # A name that is a known, non-empty string (undefined otherwise).
@@ -40,8 +41,10 @@ k8s_guard_namespace_value(g) := k8s_known_name(object.get(g, ["provider", "prope
 
 # The namespace inputs' dependencies of the stack's providers, as [provider urn, dependency] pairs.
 k8s_quota_provider_deps := {[p.__urn, u] |
-	some p in input.resources
-	startswith(p.__type, "pulumi:providers:")
+	some t, positions in stack_positions_by_type
+	startswith(t, "pulumi:providers:")
+	some i in positions
+	p := input.resources[i]
 	some u in object.get(p, ["propertyDependencies", "namespace"], [])
 }
 

@@ -72,3 +72,10 @@ tagged_environment(tags) := env if {
 env_cap(caps, env) := cap if {
 	cap := caps[env]
 } else := min([v | some v in caps])
+
+# For the stack rules: the positions of the stack's resources by type. One pass over input.resources
+# serves every rule that looks for a few types (each such scan of 10,000 resources costs about 20 ms).
+stack_positions_by_type[t] contains i if {
+	some i, r in input.resources
+	t := r.__type
+}

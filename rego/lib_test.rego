@@ -68,3 +68,19 @@ test_lib_input_tags_unknown_when_any_source_is if {
 	unknown := [i | some i, r in lib_cases; input_tags_unknown with input as r]
 	unknown == [2, 4, 5]
 }
+
+# stack_positions_by_type: every resource's position under its type, each position once.
+test_stack_positions_by_type_holds_every_position_under_its_type if {
+	resources := [
+		{"__type": "aws:s3/bucket:Bucket", "__urn": "a"},
+		{"__type": "kubernetes:core/v1:Namespace", "__urn": "b"},
+		{"__type": "aws:s3/bucket:Bucket", "__urn": "c"},
+	]
+	positions := stack_positions_by_type with input as {"resources": resources}
+	positions == {"aws:s3/bucket:Bucket": {0, 2}, "kubernetes:core/v1:Namespace": {1}}
+}
+
+test_stack_positions_by_type_of_an_empty_stack_has_no_type if {
+	types := {t | some t, _ in stack_positions_by_type} with input as {"resources": []}
+	count(types) == 0
+}

@@ -12,7 +12,7 @@ nat_gateway_sprawl_type := "aws:ec2/natGateway:NatGateway"
 
 nat_gateway_sprawl_config := data.config["nat-gateway-sprawl"]
 
-nat_gateway_sprawl_gateways := [r | some r in input.resources; r.__type == nat_gateway_sprawl_type]
+nat_gateway_sprawl_gateways := [input.resources[i] | some i in stack_positions_by_type[nat_gateway_sprawl_type]]
 
 nat_gateway_sprawl_environments := {environment(g) | some g in nat_gateway_sprawl_gateways} - {e | some e in nat_gateway_sprawl_config.exempt_environments}
 

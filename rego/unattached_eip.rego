@@ -20,13 +20,15 @@ unattached_eip_takers := {
 	"aws:transfer/server:Server": ["endpointDetails"],
 }
 
-unattached_eip_eips := [r | some r in input.resources; r.__type == unattached_eip_type]
+unattached_eip_eips := [input.resources[i] | some i in stack_positions_by_type[unattached_eip_type]]
 
 unattached_eip_eip_urns := {e.__urn | some e in unattached_eip_eips}
 
 unattached_eip_taken_urns := {u |
-	some r in input.resources
-	some prop in unattached_eip_takers[r.__type]
+	some t, props in unattached_eip_takers
+	some i in stack_positions_by_type[t]
+	r := input.resources[i]
+	some prop in props
 	some u in object.get(r, ["propertyDependencies", prop], [])
 }
 
@@ -37,16 +39,16 @@ unattached_eip_known(x) if {
 }
 
 unattached_eip_taken_addresses := {ip |
-	some r in input.resources
-	r.__type == "aws:ec2/eipAssociation:EipAssociation"
-	ip := object.get(r.properties, "publicIp", null)
+	some i in stack_positions_by_type["aws:ec2/eipAssociation:EipAssociation"]
+	ip := object.get(input.resources[i].properties, "publicIp", null)
 	unattached_eip_known(ip)
 }
 
 # A taker whose reference is unknown and traces to no EIP of the stack may take any of them.
 unattached_eip_orphans := sort([label(r) |
-	some r in input.resources
-	props := unattached_eip_takers[r.__type]
+	some t, props in unattached_eip_takers
+	some i in stack_positions_by_type[t]
+	r := input.resources[i]
 	some prop in ["allocationId", "publicIp"]
 	prop in props
 	is_unknown(object.get(r.properties, prop, null))
