@@ -405,10 +405,7 @@ class RuleSet:
     def split_at(self, types: list[Any], share: float) -> int:
         """The index before which resources of these types hold `share` of the (resource, applicable resource
         rule) pairs: where the parent's part ends and a forked child's begins."""
-        weights: dict[Any, int] = {}
-        for type_ in set(types):
-            weights[type_] = sum(1 for r in self.rules if r.scope == "resource" and r.applies_to(type_)) \
-                if isinstance(type_, str) else 0
+        weights = {type_: len(self.resource_parts(type_)) for type_ in set(types)}
         goal, total = share * sum(weights[t] for t in types), 0
         for i, type_ in enumerate(types):
             if total >= goal:
@@ -416,11 +413,15 @@ class RuleSet:
             total += weights[type_]
         return len(types)
 
+    def resource_parts(self, type_: Any) -> list[str]:
+        """The driver's query names (rule_part) of the resource rules that apply to a resource type."""
+        if not isinstance(type_, str):
+            return []
+        return [rule_part(r) for r in self.rules if r.scope == "resource" and r.applies_to(type_)]
+
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                      config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        types = {doc.get("__type") for doc in inputs}
-        applicable = {t: [rule_part(r) for r in self.rules if r.scope == "resource" and r.applies_to(t)]
-                      for t in types if isinstance(t, str)}
+        applicable = {t: self.resource_parts(t) for t in {doc.get("__type") for doc in inputs}}
         return {"resources": inputs, "stack": {k: v for k, v in stack.items() if v is not None},
                 "config": self.config if config is None else config,
                 "applicable": {t: parts for t, parts in applicable.items() if parts}}
