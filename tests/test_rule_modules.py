@@ -1,0 +1,80 @@
+"""The embedded engine runs the rule files of package tollgate as one module (tollgate.rego.merge_modules):
+each file keeps its lines there, and every error still names the file and line it is in."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tollgate.errors import TollgateError
+from tollgate.rego import MERGED, RuleSet, merge_modules
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = "package tollgate\n\nimport rego.v1\n\n"
+METADATA = """# METADATA
+# title: Broken
+# description: a rule for tests
+# custom:
+#   id: TG998
+#   severity: low
+#   enforcement: mandatory
+#   resource_types: ["aws:*"]
+"""
+
+
+def rule_texts() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "rego").glob("*.rego"))
+            if not p.name.endswith("_test.rego")}
+
+
+def test_each_rule_file_keeps_its_lines_in_the_merged_module():
+    texts = rule_texts()
+    merged, starts, alone = merge_modules(texts)
+    assert alone == {} and [name for _, name in starts] == list(texts)
+    lines = merged.split("\n")
+    for start, name in starts:
+        own = texts[name].split("\n")[:-1]
+        there = lines[start - 1:start - 1 + len(own)]
+        header = {i for i, line in enumerate(own) if line in ("package tollgate", "import rego.v1")}
+        assert len(header) == 2, name
+        assert [line for i, line in enumerate(there) if i not in header] == \
+               [line for i, line in enumerate(own) if i not in header], name
+        assert all(there[i] == "" for i in header), name
+
+
+def test_a_file_with_its_own_imports_or_package_is_a_module_of_its_own():
+    own_import = HEADER + "import data.tollgate.lib as lib\n\nx := 1\n"
+    other_package = "package other\n\nimport rego.v1\n\ny := 2\n"
+    _, starts, alone = merge_modules({"a.rego": own_import, "b.rego": other_package, "c.rego": HEADER + "z := 3\n"})
+    assert set(alone) == {"a.rego", "b.rego"} and [name for _, name in starts] == ["c.rego"]
+
+
+def rules_with(tmp_path: Path, name: str, body: str) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rego", rules)
+    (rules / name).write_text(HEADER + METADATA + body, encoding="utf-8")
+    return rules
+
+
+def test_a_brace_left_open_is_reported_in_its_own_file_not_the_next(tmp_path):
+    # a_broken.rego comes first in the merged module: its open brace would swallow the next file.
+    rules = rules_with(tmp_path, "a_broken.rego", 'deny_broken contains msg if {\n\tmsg := "x"\n\nx := 1\n')
+    with pytest.raises(TollgateError) as err:
+        RuleSet(rules)
+    assert err.value.file == str(rules / "a_broken.rego") and "do not compile" in err.value.message
+    assert MERGED not in str(err.value)
+
+
+def test_a_run_time_error_names_its_file_and_line_in_the_middle_of_the_merged_module(tmp_path):
+    body = 'deny_broken contains msg if {\n\tx := count(input.__name) - count(input.__name)\n\tmsg := sprintf("%v", [1 / x])\n}\n'
+    rules = rules_with(tmp_path, "m_broken.rego", body)  # between k8s_resource_limits and nat_gateway_sprawl
+    text = (rules / "m_broken.rego").read_text()
+    line = text.split("\n").index('\tmsg := sprintf("%v", [1 / x])') + 1
+    ruleset = RuleSet(rules)
+    doc = {"__type": "aws:s3/bucket:Bucket", "__name": "b", "__urn": "urn:pulumi:dev::p::aws:s3/bucket:Bucket::b",
+           "properties": {}, "options": {}, "provider": {}}
+    _, errors = ruleset.evaluate([doc], {"name": "dev"})
+    assert [rule.name for rule in errors] == ["broken"]
+    assert errors[ruleset.rule("broken")].startswith(f"m_broken.rego:{line}: divide by zero")
