@@ -70,6 +70,9 @@ k8s_known_value(v) if {
 	not v in unknown_sentinels
 }
 
+# What k8s_known_value is not, as a set to test membership in without a call: null and the sentinels.
+k8s_absent_or_unknown := unknown_sentinels | {null}
+
 k8s_container_lists := {"containers": "container", "initContainers": "init container"}
 
 # Kinds whose spec.replicas the cap applies to (DaemonSets run one pod per node, Jobs have parallelism).
@@ -77,7 +80,9 @@ k8s_replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet"}
 
 # Every container of a workload: [list field, index, container]; lists that are not arrays have none.
 # Where its pod spec's container lists are: {"containers": [...path], "initContainers": [...path]}.
-input_k8s_list_paths := {field: array.concat(k8s_pod_spec_path(input_k8s_kind), [field]) | some field, _ in k8s_container_lists}
+input_k8s_pod_spec_path := k8s_pod_spec_path(input_k8s_kind)
+
+input_k8s_list_paths := {field: array.concat(input_k8s_pod_spec_path, [field]) | some field, _ in k8s_container_lists}
 
 input_k8s_containers := [[field, i, c] |
 	some field, path in input_k8s_list_paths
@@ -144,18 +149,20 @@ k8s_resource_missing(_, _, v) if {
 #     - "kubernetes:autoscaling/*:HorizontalPodAutoscaler"
 deny_k8s_resource_limits contains msg if {
 	some [field, i, c, settings] in input_k8s_container_settings
-	missing := [key | some key in data.config["k8s-resource-limits"].resources; k8s_resource_missing(c, key, settings[key])]
+	suspects := {key | some key, v in settings; v == null} | {key | some key, v in settings; is_string(v); trim_space(v) == ""}
+	count(suspects) > 0 # the usual container, every setting given: no call below
+	missing := [key | some key in data.config["k8s-resource-limits"].resources; key in suspects; k8s_resource_missing(c, key, settings[key])]
 	count(missing) > 0
 	msg := sprintf("%s %s lacks %s; set cpu and memory requests and limits on every container", [label(input), k8s_container_label(field, i, c), concat(", ", missing)])
 }
 
 deny_k8s_resource_limits contains msg if {
 	input_k8s_kind in k8s_replicated_kinds
-	not k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 	replicas := object.get(input.properties, ["spec", "replicas"], 1)
 	is_number(replicas)
 	cap := input_k8s_replica_cap
 	replicas > cap
+	not k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 	msg := sprintf("%s runs %v replicas, over the %s cap of %v; set spec.replicas to at most %v (or scale with an HPA within the cap) or get a waiver", [label(input), replicas, input_k8s_environment, cap, cap])
 }
 
@@ -173,6 +180,7 @@ k8s_resource_limits_undecided(what) := sprintf("%s: cannot check %s at preview, 
 # The pod spec or a container list is unknown: "spec.template", "spec.template.spec.containers".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	some path in input_k8s_list_paths
+	object.get(input.properties, path, null) in k8s_absent_or_unknown # else known: no call
 	what := k8s_unknown_prefix(input.properties, path)
 }
 
@@ -188,16 +196,18 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	some [field, i, c, settings] in input_k8s_container_settings
 	some key, v in settings
-	not k8s_known_value(v)
+	v in k8s_absent_or_unknown
 	what := sprintf("%s %s", [k8s_container_label(field, i, c), k8s_unknown_prefix(c, k8s_resource_paths[key])])
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	input_k8s_kind in k8s_replicated_kinds
+	object.get(input.properties, ["spec", "replicas"], null) in k8s_absent_or_unknown
 	what := k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	input_k8s_is_hpa
+	object.get(input.properties, ["spec", "maxReplicas"], null) in k8s_absent_or_unknown
 	what := k8s_unknown_prefix(input.properties, ["spec", "maxReplicas"])
 }

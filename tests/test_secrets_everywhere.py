@@ -357,3 +357,28 @@ def test_the_planted_values_are_findable(capsys, project):
     text = "\n".join(p.read_text() for p in project.iterdir() if p.is_file())
     for secret in (CIPHERTEXT, PROVIDER_CIPHERTEXT, SCHEMA_SECRET, OUTPUT_SECRET, TYPE_SECRET, BUDGET_SECRET):
         assert secret in text
+
+
+def test_only_a_snapshot_text_without_the_signature_skips_the_secret_scan(tmp_path):
+    """Snapshot.secret_free lets a snapshot's inputs go to the rules unscanned; the signature in the text,
+    even spelled with \\u escapes, means every resource is scanned and its secrets read "[secret]"."""
+    from tollgate.evaluate import resource_input
+    from tollgate.model import Snapshot, text_secret_free
+
+    def snapshot_with(password: object) -> str:
+        resource = {"urn": "urn:pulumi:dev::p::aws:rds/instance:Instance::db", "type": "aws:rds/instance:Instance",
+                    "name": "db", "custom": True, "inputs": {"password": password}}
+        return json.dumps({"project": "p", "stack": "dev", "resources": [resource]})
+
+    plain = snapshot_with("not-a-secret")
+    secret = snapshot_with({SIG_KEY: SECRET_SIG})
+    escaped = secret.replace(SECRET_SIG, SECRET_SIG[0] + "\\u%04x" % ord(SECRET_SIG[1]) + SECRET_SIG[2:])
+    assert SECRET_SIG not in escaped and json.loads(escaped) == json.loads(secret)
+    assert text_secret_free(plain) and not text_secret_free(secret) and not text_secret_free(escaped)
+    for text, free, password in ((plain, True, "not-a-secret"), (secret, False, "[secret]"), (escaped, False, "[secret]")):
+        for trusted in (False, True):  # the forked judge's child parses the same text trusted
+            snapshot = Snapshot.parse(text, tmp_path / "snapshot.json", trusted=trusted)
+            assert snapshot.secret_free is free
+            doc = resource_input(snapshot.resources[0], {}, snapshot.secret_free)
+            assert doc["properties"]["password"] == password
+    assert "secret_free" not in json.loads(Snapshot.parse(plain, tmp_path / "s.json").to_json())

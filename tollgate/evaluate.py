@@ -35,11 +35,14 @@ def provider_input(resource: Resource) -> Optional[dict[str, Any]]:
             "properties": resource.provider.inputs}
 
 
-def resource_input(resource: Resource, providers_seen: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+def resource_input(resource: Resource, providers_seen: Optional[dict[str, Any]] = None,
+                   secret_free: bool = False) -> dict[str, Any]:
     """pulumi-policy-opa's input for a resource, with the stack-rule extras (dependencies, parent).
-    `providers_seen` caches provider documents by URN across the resources of one snapshot."""
+    `providers_seen` caches provider documents by URN across the resources of one snapshot; `secret_free`:
+    its snapshot holds no secret (Snapshot.secret_free)."""
     doc = opa_input(resource.type, resource.name, resource.urn, resource.inputs,
-                    dict(resource.options, parent=resource.parent or ""), provider_input(resource), providers_seen)
+                    dict(resource.options, parent=resource.parent or ""), provider_input(resource), providers_seen,
+                    secret_free)
     doc["dependencies"] = resource.dependencies
     doc["propertyDependencies"] = resource.property_dependencies
     return doc
@@ -63,7 +66,7 @@ def fork_judge(load: Callable[[], Snapshot], size: int, rules: RuleSet, policy: 
         snapshot, _ = remediate_snapshot(load(), rules, policy)
         split = rules.split_at([r.type for r in snapshot.resources], FORKED_PARENT_SHARE)
         providers: dict[str, Any] = {}
-        inputs = [resource_input(r, providers) for r in snapshot.resources[split:]]
+        inputs = [resource_input(r, providers, snapshot.secret_free) for r in snapshot.resources[split:]]
         return inputs, stack_doc(snapshot), policy.data(rules.config), split, len(snapshot.resources)
 
     return rules.fork_part(part, FORKED_PARENT_SHARE)
@@ -96,7 +99,7 @@ def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyCon
     policy = policy or PolicyConfig()
     providers: dict[str, Any] = {}
     with long_lived():
-        inputs = [resource_input(r, providers) for r in snapshot.resources]
+        inputs = [resource_input(r, providers, snapshot.secret_free) for r in snapshot.resources]
     if engine is None:  # the embedded engine may use a second core on a large stack
         results, errors = rules.evaluate(inputs, stack_doc(snapshot), policy.data(rules.config),
                                          workers=os.cpu_count() or 1, meanwhile=meanwhile, forked=forked)

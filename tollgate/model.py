@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -85,9 +85,14 @@ class Snapshot:
     # Resources present only as context (unchanged in a `pulumi preview --json`): stack rules and the cost
     # estimate see them, but findings about them are not reported.
     context_only: list[str] = field(default_factory=list)
+    # Known to hold no Pulumi secret anywhere (parse: its text shows no secret signature, not even escaped),
+    # so its inputs go to the rules without the per-resource secret scan. Not written (to_json).
+    secret_free: bool = field(default=False, compare=False, repr=False)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=False)
+        doc = asdict(self)
+        del doc["secret_free"]
+        return json.dumps(doc, indent=2, sort_keys=False)
 
     def write(self, path: Path) -> None:
         path.write_text(self.to_json() + "\n", encoding="utf-8")
@@ -126,7 +131,8 @@ class Snapshot:
         `path` names it in errors. Its objects are handed to the collector's permanent generation (long_lived)."""
         if trusted:
             with long_lived():
-                return cls.from_dict(parse_json(text, path, "snapshot file"), str(path), trusted=True)
+                return replace(cls.from_dict(parse_json(text, path, "snapshot file"), str(path), trusted=True),
+                               secret_free=text_secret_free(text))
         long_numbers: list[int] = []  # their lengths
 
         def whole_number(digits: str) -> int:
@@ -144,7 +150,13 @@ class Snapshot:
                 raise TollgateError(f"not a Tollgate snapshot: nested more than {MAX_DEPTH} levels deep", str(path),
                                     fix=FIX_SNAPSHOT) from exc
             checked = not long_numbers and not SURROGATE_ESCAPE.search(text)
-            return cls.from_dict(data, str(path), scalars_checked=checked)
+            return replace(cls.from_dict(data, str(path), scalars_checked=checked), secret_free=text_secret_free(text))
+
+
+def text_secret_free(text: str) -> bool:
+    """Whether JSON text can hold no Pulumi secret: a secret is an object with the secret signature as a
+    value, so the signature is in the text, unless a \\u escape spells it (then the text is not vouched for)."""
+    return SECRET_SIG not in text and "\\u" not in text
 
 
 def _resource_from_dict(r: Any, scalars: bool = True, nesting: bool = True) -> Resource:

@@ -593,12 +593,14 @@ def provider_doc(provider: Optional[dict[str, Any]]) -> dict[str, Any]:
 
 
 def opa_input(type_: str, name: str, urn: str, properties: dict[str, Any], options: dict[str, Any],
-              provider: Optional[dict[str, Any]], provider_seen: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+              provider: Optional[dict[str, Any]], provider_seen: Optional[dict[str, Any]] = None,
+              secret_free: bool = False) -> dict[str, Any]:
     """A resource as pulumi-policy-opa hands it to Rego. `provider` is {type, name, urn, properties}.
 
     Secrets read as "[secret]" (a snapshot never holds their value); a provider's JSON-encoded
     inputs (defaultTags) are decoded, whichever path they came by. `provider_seen`, when given, holds the
-    provider documents already built, by URN (many resources share a provider).
+    provider documents already built, by URN (many resources share a provider). `secret_free`: the
+    properties are known to hold no secret (Snapshot.secret_free), so they are not scanned for one.
     """
     if provider_seen is None or not provider:
         prov = provider_doc(provider)
@@ -606,5 +608,6 @@ def opa_input(type_: str, name: str, urn: str, properties: dict[str, Any], optio
         prov = provider_seen.get(provider.get("urn"))
         if prov is None:
             prov = provider_seen[provider.get("urn")] = provider_doc(provider)
-    return {"__type": type_, "__name": name, "__urn": urn, "properties": _without_secrets(properties),
+    return {"__type": type_, "__name": name, "__urn": urn,
+            "properties": properties if secret_free else _without_secrets(properties),
             "options": options, "provider": prov}
