@@ -68,7 +68,7 @@ bucket_lifecycle_aborts(rule) if object.get(rule, "abortIncompleteMultipartUploa
 
 bucket_lifecycle_rule_unknown(rule) if {
 	some key in ["status", "enabled", "transitions", "expiration", "abortIncompleteMultipartUpload"]
-	is_unknown(object.get(rule, key, null))
+	object.get(rule, key, null) in unknown_sentinels # is_unknown without a call per key (the set holds strings only)
 }
 
 bucket_lifecycle_rules_key(r) := "rules" if {
@@ -118,33 +118,36 @@ bucket_lifecycle_unknown(r) if {
 
 # --- what each bucket has: keys of buckets covered by some configuration ---
 
-bucket_lifecycle_any_keys := {k | some c in bucket_lifecycle_configs; some k in bucket_lifecycle_config_keys(c)}
+# Each configuration with its keys, worked out once for the key sets below and the orphans.
+bucket_lifecycle_keyed_configs := [[c, bucket_lifecycle_config_keys(c)] | some c in bucket_lifecycle_configs]
+
+bucket_lifecycle_any_keys := {k | some [_, keys] in bucket_lifecycle_keyed_configs; some k in keys}
 
 bucket_lifecycle_tiering_keys := {k |
-	some c in bucket_lifecycle_configs
+	some [c, keys] in bucket_lifecycle_keyed_configs
 	bucket_lifecycle_tiering(c)
-	some k in bucket_lifecycle_config_keys(c)
+	some k in keys
 }
 
 bucket_lifecycle_abort_keys := {k |
-	some c in bucket_lifecycle_configs
+	some [c, keys] in bucket_lifecycle_keyed_configs
 	bucket_lifecycle_abort(c)
-	some k in bucket_lifecycle_config_keys(c)
+	some k in keys
 }
 
 bucket_lifecycle_unknown_keys := {k |
-	some c in bucket_lifecycle_configs
+	some [c, keys] in bucket_lifecycle_keyed_configs
 	bucket_lifecycle_unknown(c)
-	some k in bucket_lifecycle_config_keys(c)
+	some k in keys
 }
 
 bucket_lifecycle_urns := {b.__urn | some b in bucket_lifecycle_buckets}
 
 # A configuration whose bucket is unknown and depends on no bucket of the stack may be any bucket's.
 bucket_lifecycle_orphans := sort([label(c) |
-	some c in bucket_lifecycle_configs
+	some [c, keys] in bucket_lifecycle_keyed_configs
 	is_unknown(object.get(c.properties, "bucket", null))
-	count(bucket_lifecycle_config_keys(c) & bucket_lifecycle_urns) == 0
+	count(keys & bucket_lifecycle_urns) == 0
 ])
 
 # --- the URNs of the buckets that have each thing: computed once, so each head is one pass ---

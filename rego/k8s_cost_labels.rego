@@ -52,9 +52,9 @@ k8s_cost_labels_fix := "use components.NamespaceGuardrails or add them to metada
 #     - "kubernetes:core/*:Pod"
 deny_k8s_cost_labels contains msg if {
 	k8s_cost_labelled
-	not k8s_unknown_prefix(input.properties, ["metadata", "labels"])
 	missing := k8s_cost_labels_missing(input)
 	count(missing) > 0
+	not k8s_unknown_prefix(input.properties, ["metadata", "labels"]) # after the cheaper tests: one call less
 	msg := sprintf("%s lacks cost labels %s; %s", [label(input), concat(", ", missing), k8s_cost_labels_fix])
 }
 
@@ -62,6 +62,7 @@ deny_k8s_cost_labels contains msg if {
 warn_k8s_cost_labels contains msg if {
 	k8s_cost_labelled
 	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_required])
+	object.get(input.properties, path, null) in k8s_absent_or_unknown # else known: no call
 	what := k8s_unknown_prefix(input.properties, path)
 	msg := sprintf("%s: cannot check cost labels at preview, %s is unknown until apply; build labels from known values", [label(input), what])
 }
