@@ -471,3 +471,24 @@ def test_a_snapshot_that_fails_its_checks_stops_the_forked_child(capsys, monkeyp
     assert len(children) == 1
     with pytest.raises(ChildProcessError):
         os.waitpid(children[0], os.WNOHANG)
+
+
+def test_the_tollgate_program_leaves_once_its_whole_report_is_written(capsys, tmp_path, large):
+    """`python -m tollgate` (as the console script) ends a preview of a saved file without freeing what it
+    built (cli._leave): its report, piped or written to --output, is whole, and its exit code is the verdict's."""
+    _, alone, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    program = [sys.executable, "-m", "tollgate", "preview", "--stack", "bench", "--snapshot", str(large)]
+    piped = subprocess.run(program + ["--format", "json"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert piped.returncode == 1 and piped.stderr == ""
+    assert _verdict(piped.stdout) == _verdict(alone)
+    report = tmp_path / "report.sarif"
+    written = subprocess.run(program + ["--format", "sarif", "--output", str(report)], capture_output=True, text=True,
+                             timeout=300, cwd=tmp_path)
+    assert (written.returncode, written.stdout, written.stderr) == (1, "", "")
+    results = json.loads(report.read_text())["runs"][0]["results"]
+    assert len(results) == len(json.loads(alone)["findings"])
+    rules = rules_with(tmp_path, "broken.rego", "deny_broken contains msg if {\n\tmsg := sprintf(\"%v\", [1 / 0])\n}\n")
+    failed = subprocess.run(program + ["--rules", str(rules), "--format", "json"], capture_output=True, text=True,
+                            timeout=300, cwd=tmp_path)
+    assert failed.returncode == 2 and "a rule failed to evaluate" in failed.stderr
+    assert any(f["rule"] == "engine-error" for f in json.loads(failed.stdout)["findings"])

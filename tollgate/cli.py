@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from .errors import TollgateError, read_text
 from .evaluate import ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_config, opa_engine, stack_urn
@@ -256,14 +257,33 @@ def preview(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    code = 1 if failing(report.findings, args.fail_on) else 0
     if any(f.rule == ENGINE_ERROR for f in findings):
         sys.stderr.write("tollgate: error: a rule failed to evaluate; the preview is incomplete (see the engine-error finding)\n")
-        return 2
-    return 1 if failing(report.findings, args.fail_on) else 0
+        code = 2
+    if args.fast_exit and (args.snapshot or args.from_preview_json or args.from_export):
+        _leave(code)
+    return code
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def _leave(code: int) -> NoReturn:
+    """End the program now, the report written: freeing a large stack's objects one by one only delays the
+    exit (about 70 ms at 10,000 resources). Only for a preview of a saved file, which started no program,
+    server or thread that a clean-up at exit would stop."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def console() -> int:
+    """The `tollgate` program (console script, python -m tollgate): main() as a process of its own, which may
+    leave as soon as its report is written (_leave)."""
+    return main(fast_exit=True)
+
+
+def main(argv: Optional[Sequence[str]] = None, fast_exit: bool = False) -> int:
     args = _parser().parse_args(argv)
+    args.fast_exit = fast_exit
     try:
         return {"preview": preview, "cost": cost_report, "pack": pack_build, "rego": rego_bundle,
                 "report": event_log_report}[args.command](args)
@@ -281,4 +301,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())
