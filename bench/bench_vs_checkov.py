@@ -49,10 +49,32 @@ SPEED_TARGET, RSS_TARGET_MB = 40.0, 300.0
 REMEDIATION_ON = {"required-tags-remediation": "remediate"}
 
 
+# The measured command is started by this small launcher, not by the benchmark itself: Linux keeps a process's
+# peak RSS across exec, so a child forked from the benchmark (which holds the estate, and after checkov its
+# report: about 240 MB) would report the benchmark's size as its own. The launcher (about 10 MB) forks the
+# command, times it from the fork to its end and writes {"seconds", "maxrss_kb", "status"} to the file named
+# by the first argument; the command's output goes where the launcher's does.
+LAUNCHER = """
+import json, os, sys, time
+out, command = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(command[0], command)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(out, "w") as f:
+    json.dump({"seconds": seconds, "maxrss_kb": usage.ru_maxrss, "status": status}, f)
+"""
+
+
 @dataclass
 class Measured:
-    seconds: float       # process start to exit, as the parent saw it
-    rss_mb: float        # ru_maxrss of the child (its largest process)
+    seconds: float       # process start to exit (the launcher's fork to the command's end)
+    rss_mb: float        # ru_maxrss of the command (its largest process), taken by the launcher
     tree_pss_mb: float   # sampled peak of the summed PSS of the child and its descendants
     returncode: int
 
@@ -87,23 +109,26 @@ def _pss_mb(pids: list[int]) -> float:
 
 
 def measure(command: list[str], **popen: Any) -> Measured:
-    """Run a command to its end: wall time, ru_maxrss (os.wait4) and the sampled peak PSS of its tree."""
+    """Run a command to its end through LAUNCHER: wall time, ru_maxrss and the sampled peak PSS of its tree."""
     done, peak = threading.Event(), [0.0]
 
     def sample(pid: int) -> None:
         while not done.wait(0.2):
             peak[0] = max(peak[0], _pss_mb(_descendants(pid)))
 
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, **popen)
-    sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(seconds, usage.ru_maxrss / 1024, peak[0], proc.returncode)
+    with tempfile.TemporaryDirectory(prefix="tollgate-measure-") as tmp:
+        result = Path(tmp) / "measured.json"
+        proc = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(result), *command], **popen)
+        sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
+        sampler.start()
+        launcher = proc.wait()
+        done.set()
+        sampler.join()
+        if launcher != 0 or not result.exists():
+            raise SystemExit(f"the launcher of {command[:3]} failed (exit {launcher})")
+        measured = json.loads(result.read_text())
+    return Measured(measured["seconds"], measured["maxrss_kb"] / 1024, peak[0],
+                    os.waitstatus_to_exitcode(measured["status"]))
 
 
 def judge_child(snapshot_file: Path, policy_file: Path) -> None:
