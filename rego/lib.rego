@@ -44,7 +44,13 @@ input_own_tags := tags if {
 	is_object(tags)
 } else := {}
 
-input_tags := object.union(input_provider_tags, input_own_tags)
+# Both kinds of tags objects (the usual resource): one rule; else the two rules above.
+input_tags := object.union(provider, own) if {
+	provider := input.provider.properties.defaultTags.tags
+	own := input.properties.tags
+	is_object(provider)
+	is_object(own)
+} else := object.union(input_provider_tags, input_own_tags)
 
 input_environment := tagged_environment(input_tags)
 
