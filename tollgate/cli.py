@@ -223,14 +223,14 @@ def preview(args: argparse.Namespace) -> int:
     waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
     rules = RuleSet(args.rules)  # before the snapshot: a bad rule or policy config fails before a long capture
     policy = load_policy_config(args.policy_config, rules)
-    forked, snapshot_text = None, ""
-    if args.snapshot:  # a large file is judged in part by a child that loads it too, while this process does
-        snapshot_text = read_text(args.snapshot, "snapshot file")
-        if not args.opa_url:
-            forked = fork_judge(lambda: Snapshot.parse(snapshot_text, args.snapshot, trusted=True),  # checked here
-                                len(snapshot_text), rules, policy)
+    forked = None
+    if args.snapshot and not args.opa_url and args.snapshot.is_file():
+        # a large file is judged in part by a child that reads and loads it too, while this process does
+        forked = fork_judge(lambda: Snapshot.parse(read_text(args.snapshot, "snapshot file"), args.snapshot,
+                                                   trusted=True),  # checked here
+                            args.snapshot.stat().st_size, rules, policy)
     with forked or nullcontext():  # a child not collected (an error on the way) is stopped on leaving
-        snapshot = (Snapshot.parse(snapshot_text, args.snapshot) if args.snapshot
+        snapshot = (Snapshot.parse(read_text(args.snapshot, "snapshot file"), args.snapshot) if args.snapshot
                     else _program_snapshot(args, progress))
         if args.snapshot_out:
             snapshot.write(args.snapshot_out)

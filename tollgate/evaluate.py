@@ -15,9 +15,9 @@ from .rego import Forked, RuleResult, RuleSet, fork_allowed, opa_input
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rego"
 ENGINE_ERROR = "engine-error"
-# fork_judge: a snapshot file holds about this many characters a resource (the generated 10,000-resource
-# estate: 1,480), so its size says whether it is worth a child before it is parsed.
-SNAPSHOT_CHARS_PER_RESOURCE = 1000
+# fork_judge: a snapshot file holds about this many bytes a resource (the generated 10,000-resource estate:
+# 1,480), so its size says whether it is worth a child before it is read.
+SNAPSHOT_BYTES_PER_RESOURCE = 1000
 # The share of the resource rules the parent judges when the child was forked before the load: the parent
 # also checks the whole snapshot (the child trusts it), prices it, and judges the stack rules over every
 # resource (traced at 10,000 resources, 6996a4e: with 0.32 the parent waited about 0.12 s for the child, with
@@ -56,11 +56,11 @@ def stack_doc(snapshot: Snapshot) -> dict[str, Any]:
 
 def fork_judge(load: Callable[[], Snapshot], size: int, rules: RuleSet, policy: PolicyConfig) -> Optional[Forked]:
     """A child, forked before the snapshot is loaded, that loads it too (`load`) and judges the resource rules
-    of its last resources (RuleSet.fork_part), so that loading, remediating and building inputs run on both
-    cores; judge(..., forked=) collects it. None when not worth it: a file of `size` characters too small for
+    of its last resources (RuleSet.fork_part), so that reading, loading, remediating and building inputs run on
+    both cores; judge(..., forked=) collects it. None when not worth it: a file of `size` bytes too small for
     PARALLEL_MIN resources, one core, or a threaded process. The child's answer is used only if it judged
     the same split of a stack of the same size; otherwise the parent judges that part itself."""
-    if not fork_allowed(size // SNAPSHOT_CHARS_PER_RESOURCE):
+    if not fork_allowed(size // SNAPSHOT_BYTES_PER_RESOURCE):
         return None
 
     def part() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], int, int]:
