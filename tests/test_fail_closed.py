@@ -459,34 +459,31 @@ def test_a_child_that_judged_another_snapshot_is_not_believed(capsys, monkeypatc
 def test_a_snapshot_that_fails_its_checks_stops_the_forked_child(capsys, monkeypatch, tmp_path, large):
     """The parent's load refuses the file (a URN twice) while the child runs: exit 2 with the load's error,
     and the child is stopped and reaped."""
-    import os
-
     doc = json.loads(large.read_text())
     doc["resources"].append(doc["resources"][5])
     path = tmp_path / "twice.json"
     path.write_text(json.dumps(doc))
-    children = _record_forks(monkeypatch)
-    code, out, err = preview(capsys, "--stack", "bench", "--snapshot", str(path))
-    assert code == 2 and out == "" and "appears twice" in err
-    assert len(children) == 1
-    with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)
-
+    _assert_refused_and_child_reaped(capsys, monkeypatch, path, "appears twice")
 
 
 def test_a_large_file_that_is_not_utf8_stops_the_forked_child(capsys, monkeypatch, tmp_path, large):
     """The child is forked before the file is read (its size decides): when the parent's read refuses it,
     exit 2 with the read's error, and the child is stopped and reaped."""
-    import os
-
     path = tmp_path / "latin1.json"
     path.write_bytes(large.read_bytes().replace(b'"project": "fleet"', b'"project": "fl\xe9et"', 1))
+    _assert_refused_and_child_reaped(capsys, monkeypatch, path, "snapshot file is not UTF-8 text")
+
+
+def _assert_refused_and_child_reaped(capsys, monkeypatch, path: Path, error: str) -> None:
+    import os
+
     children = _record_forks(monkeypatch)
     code, out, err = preview(capsys, "--stack", "bench", "--snapshot", str(path))
-    assert code == 2 and out == "" and "snapshot file is not UTF-8 text" in err
+    assert code == 2 and out == "" and error in err
     assert len(children) == 1
     with pytest.raises(ChildProcessError):
         os.waitpid(children[0], os.WNOHANG)
+
 
 def test_the_tollgate_program_leaves_once_its_whole_report_is_written(capsys, tmp_path, large):
     """`python -m tollgate` (as the console script) ends a preview of a saved file without freeing what it
