@@ -3,7 +3,6 @@ each file keeps its lines there, and every error still names the file and line i
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,17 +10,10 @@ import pytest
 from tollgate.errors import TollgateError
 from tollgate.rego import MERGED, RuleSet, merge_modules
 
+from test_cli import rules_with
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "package tollgate\n\nimport rego.v1\n\n"
-METADATA = """# METADATA
-# title: Broken
-# description: a rule for tests
-# custom:
-#   id: TG998
-#   severity: low
-#   enforcement: mandatory
-#   resource_types: ["aws:*"]
-"""
 
 
 def rule_texts() -> dict[str, str]:
@@ -49,13 +41,6 @@ def test_a_file_with_its_own_imports_or_package_is_a_module_of_its_own():
     other_package = "package other\n\nimport rego.v1\n\ny := 2\n"
     _, starts, alone = merge_modules({"a.rego": own_import, "b.rego": other_package, "c.rego": HEADER + "z := 3\n"})
     assert set(alone) == {"a.rego", "b.rego"} and [name for _, name in starts] == ["c.rego"]
-
-
-def rules_with(tmp_path: Path, name: str, body: str) -> Path:
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rego", rules)
-    (rules / name).write_text(HEADER + METADATA + body, encoding="utf-8")
-    return rules
 
 
 def test_a_brace_left_open_is_reported_in_its_own_file_not_the_next(tmp_path):

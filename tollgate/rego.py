@@ -304,21 +304,25 @@ class RuleSet:
 
     def _compile(self, modules: dict[str, str], files: dict[str, str]) -> regorus.Engine:
         """An engine with these modules and the driver. When they do not compile, the files as they are (one
-        module each) name the error in their own terms: a brace left open in one file of the merged module
-        would show up in the next one."""
-        error: Exception | None = None
-        for layout in (modules, {**{name: files[name] for _, name in self._starts},
-                                 **{name: text for name, text in modules.items() if name != MERGED}}):
-            engine = regorus.Engine()
-            try:
-                for name, text in layout.items():
-                    engine.add_policy(name, text)
-                engine.add_policy("tollgate_driver.rego", driver_module(self.rules))
-                if error is None:
-                    return engine
-            except RuntimeError as exc:
-                error = exc
+        module each) are compiled too, only so that the error names the file it is in: a brace left open in
+        one file of the merged module would show up in the next one."""
+        try:
+            return self._engine(modules)
+        except RuntimeError as exc:
+            error = exc
+        try:
+            self._engine({**{name: files[name] for _, name in self._starts},
+                          **{name: text for name, text in modules.items() if name != MERGED}})
+        except RuntimeError as exc:
+            error = exc
         raise _compile_error(self.relocate(str(error)), self.files)
+
+    def _engine(self, modules: dict[str, str]) -> regorus.Engine:
+        engine = regorus.Engine()
+        for name, text in modules.items():
+            engine.add_policy(name, text)
+        engine.add_policy("tollgate_driver.rego", driver_module(self.rules))
+        return engine
 
     def relocate(self, text: str) -> str:
         """An engine message with positions in the merged module as positions in the rule files."""
