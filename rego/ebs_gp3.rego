@@ -11,14 +11,16 @@ ebs_gp3_launch_template := "aws:ec2/launchTemplate:LaunchTemplate"
 
 ebs_gp3_max_size := env_cap(data.config["ebs-gp3"].max_size_gib, input_environment)
 
-# The launch template's EBS block devices, each with a name for messages (its device name, else its position).
-ebs_gp3_devices(r) := [[name, d.ebs] |
-	some i, d in r.properties.blockDeviceMappings
+# The launch template's EBS block devices, each with a name for messages (its device name, else its position):
+# a complete rule, evaluated once per resource for the four heads that read it (a function is evaluated anew
+# on every call).
+input_ebs_gp3_devices := [[name, d.ebs] |
+	some i, d in input.properties.blockDeviceMappings
 	is_object(d.ebs)
 	name := ebs_gp3_device_name(i, d)
 ] if {
-	r.__type == ebs_gp3_launch_template
-	is_array(r.properties.blockDeviceMappings)
+	input.__type == ebs_gp3_launch_template
+	is_array(input.properties.blockDeviceMappings)
 } else := []
 
 ebs_gp3_device_name(i, d) := d.deviceName if {
@@ -82,7 +84,7 @@ ebs_gp3_volume_denies contains msg if {
 }
 
 ebs_gp3_lt_denies contains msg if {
-	some [device, ebs] in ebs_gp3_devices(input)
+	some [device, ebs] in input_ebs_gp3_devices
 	t := object.get(ebs, "volumeType", null)
 	ebs_gp3_disallowed(t)
 	msg := sprintf("%s block device %s uses volume type %s; set ebs.volumeType to gp3 (cheaper per GiB, 3,000 IOPS baseline) or get a waiver", [label(input), device, t])
@@ -97,7 +99,7 @@ ebs_gp3_volume_denies contains msg if {
 }
 
 ebs_gp3_lt_denies contains msg if {
-	some [device, ebs] in ebs_gp3_devices(input)
+	some [device, ebs] in input_ebs_gp3_devices
 	size := object.get(ebs, "volumeSize", null)
 	is_number(size)
 	cap := ebs_gp3_max_size
@@ -126,7 +128,7 @@ ebs_gp3_lt_warns contains msg if {
 }
 
 ebs_gp3_lt_warns contains msg if {
-	some [device, ebs] in ebs_gp3_devices(input)
+	some [device, ebs] in input_ebs_gp3_devices
 	some prop in ["volumeType", "volumeSize"]
 	object.get(ebs, prop, null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide the EBS volume rule at preview, block device %s ebs.%s is unknown until apply", [label(input), device, prop])
@@ -134,7 +136,7 @@ ebs_gp3_lt_warns contains msg if {
 
 # Without volumeType the AMI's block device mapping decides (often gp2): not a known violation, but worth a word.
 ebs_gp3_lt_warns contains msg if {
-	some [device, ebs] in ebs_gp3_devices(input)
+	some [device, ebs] in input_ebs_gp3_devices
 	not "volumeType" in object.keys(ebs)
 	msg := sprintf("%s block device %s has no ebs.volumeType, so the AMI's mapping decides (often gp2); set it to gp3", [label(input), device])
 }

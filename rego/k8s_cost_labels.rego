@@ -22,6 +22,19 @@ k8s_label_value(v) if {
 	trim_space(v) != ""
 }
 
+# The usual object, decided at once: known labels with every required one a known, non-blank string. The
+# heads below look no further for it (they would find nothing).
+k8s_cost_labels_ok if {
+	labels := input.properties.metadata.labels
+	is_object(labels)
+	every l in k8s_cost_labels_required {
+		v := labels[l]
+		is_string(v)
+		trim_space(v) != ""
+		not v in unknown_sentinels
+	}
+}
+
 k8s_cost_labels_fix := "use components.NamespaceGuardrails or add them to metadata.labels" if {
 	input.__type == "kubernetes:core/v1:Namespace"
 } else := "add them to metadata.labels" if {
@@ -51,6 +64,7 @@ k8s_cost_labels_fix := "use components.NamespaceGuardrails or add them to metada
 #     - "kubernetes:batch/*:CronJob"
 #     - "kubernetes:core/*:Pod"
 deny_k8s_cost_labels contains msg if {
+	not k8s_cost_labels_ok
 	k8s_cost_labelled
 	missing := k8s_cost_labels_missing(input)
 	count(missing) > 0
@@ -60,6 +74,7 @@ deny_k8s_cost_labels contains msg if {
 
 # metadata or metadata.labels unknown, or a required label's value unknown.
 warn_k8s_cost_labels contains msg if {
+	not k8s_cost_labels_ok
 	k8s_cost_labelled
 	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_required])
 	object.get(input.properties, path, null) in k8s_absent_or_unknown # else known: no call

@@ -57,6 +57,13 @@ test_k8s_cost_labels_allow_labelled_workloads_of_every_type if {
 	}
 }
 
+# The fast path (k8s_cost_labels_ok) decides the labelled object at once; an unknown, blank or missing
+# value must still reach the heads (the deny and warn cases, and the one below with the other label set).
+test_k8s_cost_labels_allow_fast_path_decides_labelled_object if {
+	k8s_cost_labels_ok with input as tg014_namespace({"name": "shop", "labels": tg014_labels}) with data.stack as tg014_dev
+	not k8s_cost_labels_ok with input as tg014_namespace({"labels": {"team": " ", "cost-center": "cc-42"}}) with data.stack as tg014_dev
+}
+
 test_k8s_cost_labels_allow_other_kubernetes_types if {
 	# Services, ConfigMaps, quotas and HPAs cost nothing of their own; patches change objects the stack does not own.
 	every type in [
@@ -155,5 +162,11 @@ test_k8s_cost_labels_warn_both_values_unknown if {
 		tg014_undecided("`shop` (kubernetes:core/v1:Namespace)", "metadata.labels.team"),
 		tg014_undecided("`shop` (kubernetes:core/v1:Namespace)", "metadata.labels.cost-center"),
 	} with input as ns with data.stack as tg014_dev
+	count(deny_k8s_cost_labels) == 0 with input as ns with data.stack as tg014_dev
+}
+
+test_k8s_cost_labels_warn_one_value_unknown_other_set if {
+	ns := tg014_namespace({"labels": {"team": tg014_unknown, "cost-center": "cc-42"}})
+	warn_k8s_cost_labels == {tg014_undecided("`shop` (kubernetes:core/v1:Namespace)", "metadata.labels.team")} with input as ns with data.stack as tg014_dev
 	count(deny_k8s_cost_labels) == 0 with input as ns with data.stack as tg014_dev
 }

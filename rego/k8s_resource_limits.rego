@@ -123,6 +123,40 @@ k8s_resource_missing(_, _, v) if {
 	trim_space(v) == ""
 }
 
+# The usual workload, decided at once: a known pod spec whose container lists are arrays (or absent), every
+# container an object with every configured resource key set (known, not blank), and, for a replicated kind,
+# known replicas within the cap. The heads below look no further for it (they would find nothing).
+k8s_resource_limits_ok if {
+	spec := object.get(input.properties, input_k8s_pod_spec_path, null)
+	is_object(spec)
+	every field, _ in k8s_container_lists {
+		list := object.get(spec, field, [])
+		is_array(list)
+		every c in list {
+			is_object(c)
+			every _, path in k8s_resource_paths {
+				v := object.get(c, path, null)
+				not v in k8s_absent_or_unknown
+				not k8s_blank(v)
+			}
+		}
+	}
+	k8s_replicas_ok
+}
+
+k8s_blank(v) if {
+	is_string(v)
+	trim_space(v) == ""
+}
+
+k8s_replicas_ok if not input_k8s_kind in k8s_replicated_kinds
+
+k8s_replicas_ok if {
+	replicas := input.properties.spec.replicas
+	is_number(replicas)
+	replicas <= input_k8s_replica_cap
+}
+
 # METADATA
 # title: Kubernetes resource limits
 # description: >-
@@ -148,6 +182,7 @@ k8s_resource_missing(_, _, v) if {
 #     - "kubernetes:core/*:Pod"
 #     - "kubernetes:autoscaling/*:HorizontalPodAutoscaler"
 deny_k8s_resource_limits contains msg if {
+	not k8s_resource_limits_ok
 	some [field, i, c, settings] in input_k8s_container_settings
 	suspects := {key | some key, v in settings; v == null} | {key | some key, v in settings; is_string(v); trim_space(v) == ""}
 	count(suspects) > 0 # the usual container, every setting given: no call below
@@ -157,6 +192,7 @@ deny_k8s_resource_limits contains msg if {
 }
 
 deny_k8s_resource_limits contains msg if {
+	not k8s_resource_limits_ok
 	input_k8s_kind in k8s_replicated_kinds
 	replicas := object.get(input.properties, ["spec", "replicas"], 1)
 	is_number(replicas)
@@ -167,6 +203,7 @@ deny_k8s_resource_limits contains msg if {
 }
 
 deny_k8s_resource_limits contains msg if {
+	not k8s_resource_limits_ok
 	input_k8s_is_hpa
 	max_replicas := object.get(input.properties, ["spec", "maxReplicas"], null)
 	is_number(max_replicas)
@@ -179,6 +216,7 @@ k8s_resource_limits_undecided(what) := sprintf("%s: cannot check %s at preview, 
 
 # The pod spec or a container list is unknown: "spec.template", "spec.template.spec.containers".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	not k8s_resource_limits_ok
 	some path in input_k8s_list_paths
 	object.get(input.properties, path, null) in k8s_absent_or_unknown # else known: no call
 	what := k8s_unknown_prefix(input.properties, path)
@@ -186,6 +224,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 
 # A container is unknown: "spec.template.spec.containers[1]".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	not k8s_resource_limits_ok
 	some entry in input_k8s_containers
 	[field, i, c] := entry
 	c in unknown_sentinels
@@ -194,6 +233,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 
 # A container's resources (or part of them) are unknown: "container `app` resources.requests".
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	not k8s_resource_limits_ok
 	some [field, i, c, settings] in input_k8s_container_settings
 	some key, v in settings
 	v in k8s_absent_or_unknown
@@ -201,12 +241,14 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	not k8s_resource_limits_ok
 	input_k8s_kind in k8s_replicated_kinds
 	object.get(input.properties, ["spec", "replicas"], null) in k8s_absent_or_unknown
 	what := k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 }
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
+	not k8s_resource_limits_ok
 	input_k8s_is_hpa
 	object.get(input.properties, ["spec", "maxReplicas"], null) in k8s_absent_or_unknown
 	what := k8s_unknown_prefix(input.properties, ["spec", "maxReplicas"])

@@ -125,6 +125,17 @@ test_k8s_resource_limits_allow_numeric_quantities_and_extra_resources if {
 	count(deny_k8s_resource_limits) == 0 with input as d with data.stack as tg012_dev
 }
 
+# The fast path (k8s_resource_limits_ok) decides the usual workload at once, numeric quantities and
+# init containers too; anything it does not vouch for goes to the heads (every deny and warn case here).
+test_k8s_resource_limits_allow_fast_path_decides_usual_workload if {
+	k8s_resource_limits_ok with input as tg012_replicas(3) with data.stack as tg012_dev
+	numeric := tg012_container("init", {"requests": {"cpu": 1, "memory": 2}, "limits": {"cpu": 1, "memory": 2}})
+	d := tg012_deployment({"containers": [tg012_app], "initContainers": [numeric]}, {"replicas": 1})
+	k8s_resource_limits_ok with input as d with data.stack as tg012_dev
+	count(deny_k8s_resource_limits) == 0 with input as d with data.stack as tg012_dev
+	not k8s_resource_limits_ok with input as tg012_replicas(4) with data.stack as tg012_dev
+}
+
 test_k8s_resource_limits_allow_hpa_at_cap if {
 	count(deny_k8s_resource_limits) == 0 with input as tg012_hpa("v2", 3) with data.stack as tg012_dev
 	count(warn_k8s_resource_limits) == 0 with input as tg012_hpa("v2", 3) with data.stack as tg012_dev

@@ -34,6 +34,33 @@ required_tags_missing := {t | some t in data.config["required-tags"].tags} - {k 
 	tags := required_tags_known
 }
 
+
+# The usual resource, decided at once: its own and its provider's tags both objects (so none of them
+# unknown), every required tag a non-empty known string, and a listed environment. The heads below
+# look no further for it (they would find nothing).
+required_tags_ok if {
+	tags := required_tags_ok_tags
+	every t in data.config["required-tags"].tags {
+		v := tags[t]
+		is_string(v)
+		trim_space(v) != ""
+		not v in unknown_sentinels
+	}
+	tags.environment in data.config["required-tags"].environments
+}
+
+required_tags_ok_tags := object.union(provider, own) if {
+	provider := input.provider.properties.defaultTags.tags
+	own := input.properties.tags
+	is_object(provider)
+	is_object(own)
+} else := provider if {
+	provider := input.provider.properties.defaultTags.tags
+	is_object(provider)
+	not input.properties.tags
+	required_tags_taggable
+}
+
 # METADATA
 # title: Required tags
 # description: >-
@@ -46,12 +73,14 @@ required_tags_missing := {t | some t in data.config["required-tags"].tags} - {k 
 #   resource_types:
 #     - "aws:*"
 deny_required_tags contains msg if {
+	not required_tags_ok
 	missing := required_tags_missing
 	count(missing) > 0
 	msg := sprintf("%s lacks required tags %s; set them in the stack's tollgate:tags (applied as provider default tags) or in the resource's tags", [label(input), concat(", ", sort(missing))])
 }
 
 deny_required_tags contains msg if {
+	not required_tags_ok
 	env := required_tags_known.environment
 	is_string(env)
 	not env in unknown_sentinels
@@ -61,11 +90,13 @@ deny_required_tags contains msg if {
 }
 
 warn_required_tags contains msg if {
+	not required_tags_ok
 	required_tags_undecidable
 	msg := sprintf("%s: cannot decide required tags at preview, its tags are unknown until apply; build tags from known values", [label(input)])
 }
 
 warn_required_tags contains msg if {
+	not required_tags_ok
 	tags := required_tags_known
 	some t in data.config["required-tags"].tags
 	tags[t] in unknown_sentinels

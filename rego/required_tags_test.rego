@@ -198,6 +198,33 @@ test_required_tags_deny_unlisted_aws_type_with_tags_property if {
 		with data.stack as tg001_stack
 }
 
+# The fast path (required_tags_ok: both tag sources objects, or only the provider's) decides the usual
+# resource at once; each flaw below must still reach the heads, in both shapes.
+test_required_tags_allow_fast_path_decides_usual_resource if {
+	own := object.filter(tg001_tags, ["team", "owner"])
+	required_tags_ok with input as tg001_bucket_with_defaults(own, tg001_tags) with data.stack as tg001_stack
+	required_tags_ok with input as tg001_bucket_untagged(tg001_tags) with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as tg001_bucket_untagged(tg001_tags) with data.stack as tg001_stack
+	count(warn_required_tags) == 0 with input as tg001_bucket_with_defaults(own, tg001_tags) with data.stack as tg001_stack
+}
+
+test_required_tags_deny_fast_path_declines_each_flaw if {
+	every flaw, msg in {
+		"": tg001_lacks("owner"),
+		" \t": tg001_lacks("owner"),
+		"qa-owner": null,
+	} {
+		expected := {m | m := msg; m != null}
+		deny_required_tags == expected with input as tg001_bucket_with_defaults({"owner": flaw}, tg001_tags) with data.stack as tg001_stack
+		deny_required_tags == expected with input as tg001_bucket_untagged(object.union(tg001_tags, {"owner": flaw})) with data.stack as tg001_stack
+	}
+	deny_required_tags == {tg001_lacks("owner")} with input as tg001_bucket_with_defaults({"owner": 42}, tg001_tags) with data.stack as tg001_stack
+	deny_required_tags == {tg001_bad_env("qa")} with input as tg001_bucket_untagged(object.union(tg001_tags, {"environment": "qa"}))
+		with data.stack as tg001_stack
+	deny_required_tags == {tg001_lacks("owner")} with input as tg001_bucket_with_defaults({}, object.remove(tg001_tags, ["owner"]))
+		with data.stack as tg001_stack
+}
+
 # --- warn: cannot decide at preview ---
 
 test_required_tags_warn_tags_unknown if {
@@ -231,4 +258,12 @@ test_required_tags_warn_single_tag_value_unknown if {
 	tags := object.union(tg001_tags, {"owner": tg001_unknown})
 	warn_required_tags == {"`raw` (aws:s3/bucket:Bucket): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"} with input as tg001_bucket(tags) with data.stack as tg001_stack
 	count(deny_required_tags) == 0 with input as tg001_bucket(tags) with data.stack as tg001_stack
+}
+
+test_required_tags_warn_fast_path_declines_unknown_value if {
+	unknown_owner := object.union(tg001_tags, {"owner": tg001_unknown})
+	msg := "`raw` (aws:s3/bucket:Bucket): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"
+	warn_required_tags == {msg} with input as tg001_bucket_untagged(unknown_owner) with data.stack as tg001_stack
+	warn_required_tags == {msg} with input as tg001_bucket_with_defaults({"owner": tg001_unknown}, tg001_tags) with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as tg001_bucket_untagged(unknown_owner) with data.stack as tg001_stack
 }
