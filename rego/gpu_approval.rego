@@ -25,6 +25,14 @@ gpu_approval_large(spec) if spec.vcpu >= gpu_approval_config.large_vcpu
 # config does not list) every GPU type is reported, the strictest reading.
 gpu_approval_allowed if input_environment in gpu_approval_config.gpu_environments
 
+# The usual resource, decided at once: its instance types read (so their list is known) and each a listed
+# type without GPUs (so none unknown). The heads below look no further for it.
+gpu_approval_ok if {
+	every t in input_requested_types {
+		data.instance_types[t].gpus == 0
+	}
+}
+
 # METADATA
 # title: GPU approval
 # description: >-
@@ -41,12 +49,14 @@ gpu_approval_allowed if input_environment in gpu_approval_config.gpu_environment
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 #     - "aws:autoscaling/group:Group"
 deny_gpu_approval contains msg if {
+	not gpu_approval_ok
 	not gpu_approval_allowed
 	some t in gpu_approval_gpu_types
 	msg := sprintf("%s uses GPU type %s (%d GPU) in %s, where GPU types are not allowed; use a CPU instance type, or run GPU work in %s", [label(input), t, data.instance_types[t].gpus, input_environment, concat(" or ", gpu_approval_config.gpu_environments)])
 }
 
 deny_gpu_approval contains msg if {
+	not gpu_approval_ok
 	gpu_approval_allowed
 	some t in gpu_approval_gpu_types
 	spec := data.instance_types[t]
@@ -55,12 +65,14 @@ deny_gpu_approval contains msg if {
 }
 
 warn_gpu_approval contains msg if {
+	not gpu_approval_ok
 	some t in input_requested_types
 	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide GPU approval at preview, an instance type is unknown until apply", [label(input)])
 }
 
 warn_gpu_approval contains msg if {
+	not gpu_approval_ok
 	path := instance_type_lists[input.__type]
 	some n in numbers.range(1, count(path))
 	object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels

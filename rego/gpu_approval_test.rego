@@ -50,6 +50,14 @@ test_gpu_approval_allow_cpu_type_in_dev if {
 	count(warn_gpu_approval) == 0 with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
 }
 
+# The fast path (gpu_approval_ok) decides listed types without GPUs at once; GPU, unknown and unlisted types
+# reach the heads.
+test_gpu_approval_allow_fast_path_decides_cpu_types if {
+	gpu_approval_ok with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_instance("x9.unlisted") with data.stack as {"name": "dev"}
+}
+
 test_gpu_approval_allow_small_gpu_in_staging if {
 	count(deny_gpu_approval) == 0 with input as tg003_node_group(["g4dn.xlarge", "g5.xlarge"]) with data.stack as {"name": "staging"}
 }

@@ -23,6 +23,15 @@ input_requested_types := [input.properties.instanceType] if {
 
 instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, input_environment)
 
+# The usual resource, decided at once: its instance types read (so their list is known) and each a listed
+# type within the cap (so none unknown, unlisted or not a name). The heads below look no further for it.
+instance_size_cap_ok if {
+	cap := instance_size_cap_vcpu
+	every t in input_requested_types {
+		data.instance_types[t].vcpu <= cap
+	}
+}
+
 # METADATA
 # title: Instance size cap
 # description: >-
@@ -40,6 +49,7 @@ instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, inp
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 #     - "aws:autoscaling/group:Group"
 deny_instance_size_cap contains msg if {
+	not instance_size_cap_ok
 	some t in input_requested_types
 	is_string(t)
 	not t in unknown_sentinels
@@ -50,6 +60,7 @@ deny_instance_size_cap contains msg if {
 }
 
 deny_instance_size_cap contains msg if {
+	not instance_size_cap_ok
 	some t in input_requested_types
 	is_string(t)
 	not t in unknown_sentinels
@@ -59,12 +70,14 @@ deny_instance_size_cap contains msg if {
 
 # An instance type that is not a string at all (a number, a list, null): reported, never passed.
 deny_instance_size_cap contains msg if {
+	not instance_size_cap_ok
 	some t in input_requested_types
 	not is_string(t)
 	msg := sprintf("%s uses instance type %v, which is not a type name, so its size cannot be checked; use a listed type (e.g. m5.large)", [label(input), t])
 }
 
 warn_instance_size_cap contains msg if {
+	not instance_size_cap_ok
 	some t in input_requested_types
 	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [label(input)])
@@ -78,6 +91,7 @@ instance_type_lists := {
 }
 
 warn_instance_size_cap contains msg if {
+	not instance_size_cap_ok
 	path := instance_type_lists[input.__type]
 	some n in numbers.range(1, count(path))
 	object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels

@@ -61,6 +61,15 @@ test_instance_size_cap_allow_dev_at_cap if {
 	count(warn_instance_size_cap) == 0 with input as tg002_instance("t3.xlarge") with data.stack as tg002_dev
 }
 
+# The fast path (instance_size_cap_ok) decides a listed type within the cap at once; anything else reaches
+# the heads (the deny and warn cases below, which it must not vouch for).
+test_instance_size_cap_allow_fast_path_decides_listed_type_within_cap if {
+	instance_size_cap_ok with input as tg002_instance("t3.xlarge") with data.stack as tg002_dev
+	instance_size_cap_ok with input as tg002_node_group(["m5.large", "t3.large"]) with data.stack as tg002_dev
+	not instance_size_cap_ok with input as tg002_instance("m5.2xlarge") with data.stack as tg002_dev
+	not instance_size_cap_ok with input as tg002_node_group(["m5.large", tg002_unknown]) with data.stack as tg002_dev
+}
+
 test_instance_size_cap_allow_staging_at_cap if {
 	count(deny_instance_size_cap) == 0 with input as tg002_instance("m5.2xlarge") with data.stack as {"name": "staging"}
 }

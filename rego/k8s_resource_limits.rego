@@ -137,16 +137,11 @@ k8s_resource_limits_ok if {
 			every _, path in k8s_resource_paths {
 				v := object.get(c, path, null)
 				not v in k8s_absent_or_unknown
-				not k8s_blank(v)
+				trim_space(sprintf("%v", [v])) != "" # not blank; a builtin, cheaper than a function
 			}
 		}
 	}
 	k8s_replicas_ok
-}
-
-k8s_blank(v) if {
-	is_string(v)
-	trim_space(v) == ""
 }
 
 k8s_replicas_ok if not input_k8s_kind in k8s_replicated_kinds
@@ -155,6 +150,12 @@ k8s_replicas_ok if {
 	replicas := input.properties.spec.replicas
 	is_number(replicas)
 	replicas <= input_k8s_replica_cap
+}
+
+# No replicas (or null) in a known spec: one replica.
+k8s_replicas_ok if {
+	object.get(input.properties.spec, "replicas", null) == null
+	1 <= input_k8s_replica_cap
 }
 
 # METADATA

@@ -129,6 +129,7 @@ test_k8s_resource_limits_allow_numeric_quantities_and_extra_resources if {
 # init containers too; anything it does not vouch for goes to the heads (every deny and warn case here).
 test_k8s_resource_limits_allow_fast_path_decides_usual_workload if {
 	k8s_resource_limits_ok with input as tg012_replicas(3) with data.stack as tg012_dev
+	k8s_resource_limits_ok with input as tg012_deployment(tg012_pod_spec([tg012_app]), {}) with data.stack as tg012_dev
 	numeric := tg012_container("init", {"requests": {"cpu": 1, "memory": 2}, "limits": {"cpu": 1, "memory": 2}})
 	d := tg012_deployment({"containers": [tg012_app], "initContainers": [numeric]}, {"replicas": 1})
 	k8s_resource_limits_ok with input as d with data.stack as tg012_dev
@@ -170,6 +171,13 @@ test_k8s_resource_limits_deny_container_without_resources if {
 test_k8s_resource_limits_deny_container_lacking_memory_limit if {
 	resources := {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m"}}
 	d := tg012_deployment(tg012_pod_spec([tg012_container("app", resources)]), {})
+	deny_k8s_resource_limits == {tg012_lacks(tg012_deployment_label, "container `app`", "limits.memory")} with input as d with data.stack as tg012_dev
+}
+
+test_k8s_resource_limits_deny_only_a_blank_value if {
+	# Every other key set: only the blank test can keep the fast path from vouching for it.
+	resources := {"requests": {"cpu": 1, "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": " \t"}}
+	d := tg012_deployment(tg012_pod_spec([tg012_container("app", resources)]), {"replicas": 2})
 	deny_k8s_resource_limits == {tg012_lacks(tg012_deployment_label, "container `app`", "limits.memory")} with input as d with data.stack as tg012_dev
 }
 
