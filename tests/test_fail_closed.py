@@ -413,21 +413,35 @@ def _verdict(out: str) -> tuple:
     return report["summary"], report["findings"], report["cost"]["monthly_usd"]
 
 
-def test_a_large_snapshot_is_judged_on_two_cores_with_the_verdict_of_one(capsys, monkeypatch, large):
+@pytest.mark.parametrize("remediation", [False, True])
+def test_a_large_snapshot_is_judged_on_two_cores_with_the_verdict_of_one(capsys, monkeypatch, large, tmp_path,
+                                                                         remediation):
     """The child forked before the load judges the last resources' rules (and only it forks); the report is
-    the one a single process gives."""
+    the one a single process gives, with the opt-in tag remediation too (the child remediates its part)."""
     from tollgate import evaluate, rego
 
+    options = ["--stack", "bench", "--snapshot", str(large), "--format", "json"]
+    if remediation:
+        config = tmp_path / "policy-config.json"
+        config.write_text(json.dumps({"required-tags-remediation": "remediate"}))
+        options += ["--policy-config", str(config)]
     children = _record_forks(monkeypatch)
-    code, out, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    code, out, _ = preview(capsys, *options)
     assert len(children) == 1
     monkeypatch.setattr(evaluate, "fork_allowed", lambda n: False)
     monkeypatch.setattr(rego, "fork_allowed", lambda n: False)
-    alone_code, alone, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
+    alone_code, alone, _ = preview(capsys, *options)
     assert len(children) == 1
     assert code == alone_code == 1
     assert _verdict(out) == _verdict(alone)
     assert _verdict(out)[0]["mandatory"] > 0
+    remediated = [f for f in json.loads(out)["findings"] if f["enforcement"] == "remediate"]
+    assert bool(remediated) == remediation
+    if remediation:  # some in the child's part: resources after the split
+        split = rego.RuleSet(evaluate.RULES_DIR).split_at(
+            [r.type for r in Snapshot.read(large).resources], evaluate.FORKED_PARENT_SHARE)
+        last = {r.urn for r in Snapshot.read(large).resources[split:]}
+        assert {f["urn"] for f in remediated} & last
 
 
 def test_a_child_that_judged_another_snapshot_is_not_believed(capsys, monkeypatch, large):

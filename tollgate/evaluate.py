@@ -64,10 +64,12 @@ def fork_judge(load: Callable[[], Snapshot], size: int, rules: RuleSet, policy: 
         return None
 
     def part() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], int, int]:
-        snapshot, _ = remediate_snapshot(load(), rules, policy)
+        snapshot = load()
         split = rules.split_at([r.type for r in snapshot.resources], FORKED_PARENT_SHARE)
+        # Remediation changes a resource by itself alone: only this part's resources need it.
+        mine, _ = remediate_snapshot(replace(snapshot, resources=snapshot.resources[split:]), rules, policy)
         providers: dict[str, Any] = {}
-        inputs = [resource_input(r, providers, snapshot.secret_free) for r in snapshot.resources[split:]]
+        inputs = [resource_input(r, providers, snapshot.secret_free) for r in mine.resources]
         return inputs, stack_doc(snapshot), policy.data(rules.config), split, len(snapshot.resources)
 
     return rules.fork_part(part, FORKED_PARENT_SHARE)
