@@ -291,6 +291,13 @@ test_k8s_resource_limits_deny_tuned_cap if {
 		with data.config["k8s-resource-limits"].max_replicas as {"dev": 2, "staging": 10, "prod": 50}
 }
 
+test_k8s_resource_limits_deny_absent_replicas_over_a_zero_cap if {
+	# Absent replicas are one: a cap of 0 (no pods in dev) denies it; the fast path must not vouch for it.
+	d := tg012_deployment(tg012_pod_spec([tg012_app]), {})
+	deny_k8s_resource_limits == {tg012_over(tg012_deployment_label, 1, "dev", 0)} with input as d with data.stack as tg012_dev
+		with data.config["k8s-resource-limits"].max_replicas as {"dev": 0, "staging": 10, "prod": 50}
+}
+
 # --- warn: cannot decide at preview ---
 
 test_k8s_resource_limits_warn_spec_unknown if {

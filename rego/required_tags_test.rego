@@ -260,6 +260,13 @@ test_required_tags_warn_single_tag_value_unknown if {
 	count(deny_required_tags) == 0 with input as tg001_bucket(tags) with data.stack as tg001_stack
 }
 
+test_required_tags_warn_own_tags_unknown_with_complete_default_tags if {
+	# The provider's tags alone would pass; the resource's own, unknown until apply, may override them.
+	bucket := tg001_bucket_with_defaults(tg001_unknown, tg001_tags)
+	warn_required_tags == {tg001_cannot_decide} with input as bucket with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as bucket with data.stack as tg001_stack
+}
+
 test_required_tags_warn_fast_path_declines_unknown_value if {
 	unknown_owner := object.union(tg001_tags, {"owner": tg001_unknown})
 	msg := "`raw` (aws:s3/bucket:Bucket): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"
