@@ -186,7 +186,7 @@ def tag_remediation(rules: Evaluator) -> Policy:
         config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
         tags = remediate.stack_tags(config, os.environ.get("PULUMI_PROJECT", ""))
         added = remediate.missing_tags(args.resource_type, props, provider, tags, required)
-        return remediate.remediated(props, added) if added else None
+        return remediate.remediated(props, added, args.resource_type) if added else None
 
     return ResourceValidationPolicy(
         name=remediate.POLICY, description=remediate.DESCRIPTION, remediate=fix,

@@ -34,7 +34,20 @@ lib_cases := [
 	lib_resource({"environment": 7}, {"tags": null}),
 	lib_no_provider({"environment": "prod"}),
 	lib_no_provider(null),
+	lib_asg([{"key": "environment", "value": "prod"}, {"key": "team", "value": "x"}, {"key": "team", "value": "data"}]),
+	lib_asg({"environment": "prod"}), # a map where the group takes a list: no tags
+	lib_asg([{"key": "team", "value": "data"}, lib_unknown]),
+	lib_asg([{"key": lib_unknown, "value": "prod"}]),
+	lib_asg(true), # neither a list nor a map: no tags, and no engine error
+	lib_asg(["not a block", 7, {"key": 7, "value": "x"}]),
 ]
+
+# An Auto Scaling group with these tags and complete provider default tags, which never reach it.
+lib_asg(tags) := object.union(lib_resource(tags, {"tags": {"environment": "staging", "owner": "ana"}}), {
+	"__type": "aws:autoscaling/group:Group",
+	"__name": "workers",
+	"__urn": "urn:pulumi:dev::atlas::aws:autoscaling/group:Group::workers",
+})
 
 lib_stacks := [{"name": "dev-stack", "environment": "dev"}, {"name": "only-name"}, {"name": "blank", "environment": ""}]
 
@@ -66,7 +79,13 @@ test_lib_input_environment_falls_back if {
 
 test_lib_input_tags_unknown_when_any_source_is if {
 	unknown := [i | some i, r in lib_cases; input_tags_unknown with input as r]
-	unknown == [2, 4, 5]
+	unknown == [2, 4, 5, 11, 12]
+}
+
+test_lib_input_tags_of_a_list_tagged_type_are_its_list_alone if {
+	input_tags == {"environment": "prod", "team": "data"} with input as lib_cases[9] # the last block of a key wins
+	input_tags == {} with input as lib_cases[10]
+	input_environment == "dev" with input as lib_cases[10] with data.stack as lib_stacks[0]
 }
 
 # stack_positions_by_type: every resource's position under its type, each position once.

@@ -54,13 +54,17 @@ required_tags_ok_tags := object.union(provider, own) if {
 	own := input.properties.tags
 	is_object(provider)
 	is_object(own)
+	input.__type != "aws:autoscaling/group:Group" # list_tagged_types' one member, inline: 2 % of the pass cheaper here
 } else := provider if {
 	provider := input.provider.properties.defaultTags.tags
 	is_object(provider)
 	not input.properties.tags
 	required_tags_taggable
+	not input.__type in list_tagged_types
 }
 
+# (The description below is what event logs of earlier packs carry before each message, so it stays as
+# it is: provider default tags count except on an Auto Scaling group, which they never reach; see lib.rego.)
 # METADATA
 # title: Required tags
 # description: >-
@@ -76,8 +80,12 @@ deny_required_tags contains msg if {
 	not required_tags_ok
 	missing := required_tags_missing
 	count(missing) > 0
-	msg := sprintf("%s lacks required tags %s; set them in the stack's tollgate:tags (applied as provider default tags) or in the resource's tags", [label(input), concat(", ", sort(missing))])
+	msg := sprintf("%s lacks required tags %s; %s", [label(input), concat(", ", sort(missing)), required_tags_fix])
 }
+
+required_tags_fix := "the provider's default tags do not reach an Auto Scaling group: list them in its tags as {key, value, propagateAtLaunch: true} (components.Tagging's transform does)" if {
+	input.__type in list_tagged_types
+} else := "set them in the stack's tollgate:tags (applied as provider default tags) or in the resource's tags"
 
 deny_required_tags contains msg if {
 	not required_tags_ok

@@ -274,3 +274,53 @@ test_required_tags_warn_fast_path_declines_unknown_value if {
 	warn_required_tags == {msg} with input as tg001_bucket_with_defaults({"owner": tg001_unknown}, tg001_tags) with data.stack as tg001_stack
 	count(deny_required_tags) == 0 with input as tg001_bucket_untagged(unknown_owner) with data.stack as tg001_stack
 }
+
+# --- Auto Scaling groups: tags as a list of blocks, which the provider's default tags never reach ---
+
+tg001_asg(tags, default_tags) := tg001_resource(
+	"aws:autoscaling/group:Group", "workers", {"maxSize": 3, "minSize": 0, "tags": tags},
+	tg001_provider(default_tags),
+)
+
+tg001_asg_untagged(default_tags) := tg001_resource(
+	"aws:autoscaling/group:Group", "workers", {"maxSize": 3, "minSize": 0},
+	tg001_provider(default_tags),
+)
+
+tg001_blocks(tags) := [{"key": k, "value": v, "propagateAtLaunch": true} | some k, v in tags]
+
+tg001_asg_lacks(tags) := sprintf("`workers` (aws:autoscaling/group:Group) lacks required tags %s; the provider's default tags do not reach an Auto Scaling group: list them in its tags as {key, value, propagateAtLaunch: true} (components.Tagging's transform does)", [tags])
+
+test_required_tags_allow_asg_with_every_tag_block if {
+	count(deny_required_tags) == 0 with input as tg001_asg(tg001_blocks(tg001_tags), {}) with data.stack as tg001_stack
+	count(warn_required_tags) == 0 with input as tg001_asg(tg001_blocks(tg001_tags), tg001_unknown) with data.stack as tg001_stack
+}
+
+test_required_tags_deny_asg_with_only_provider_default_tags if {
+	every_tag := "cost-center, environment, owner, project, team"
+	deny_required_tags == {tg001_asg_lacks(every_tag)} with input as tg001_asg_untagged(tg001_tags) with data.stack as tg001_stack
+	deny_required_tags == {tg001_asg_lacks(every_tag)} with input as tg001_asg([], tg001_tags) with data.stack as tg001_stack
+	deny_required_tags == {tg001_asg_lacks(every_tag)} with input as tg001_asg({"owner": "ana"}, tg001_tags) with data.stack as tg001_stack
+	not required_tags_ok with input as tg001_asg_untagged(tg001_tags) with data.stack as tg001_stack
+}
+
+test_required_tags_deny_asg_block_missing_despite_default_tags if {
+	blocks := tg001_blocks(object.remove(tg001_tags, ["owner"]))
+	deny_required_tags == {tg001_asg_lacks("owner")} with input as tg001_asg(blocks, tg001_tags) with data.stack as tg001_stack
+	blank := array.concat(blocks, [{"key": "owner", "value": " "}])
+	deny_required_tags == {tg001_asg_lacks("owner")} with input as tg001_asg(blank, tg001_tags) with data.stack as tg001_stack
+}
+
+test_required_tags_warn_asg_tag_block_unknown if {
+	blocks := array.concat(tg001_blocks(object.remove(tg001_tags, ["owner"])), [tg001_unknown])
+	warn_required_tags == {"`workers` (aws:autoscaling/group:Group): cannot decide required tags at preview, its tags are unknown until apply; build tags from known values"} with input as tg001_asg(blocks, {})
+		with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as tg001_asg(blocks, {}) with data.stack as tg001_stack
+}
+
+test_required_tags_warn_asg_tag_value_unknown if {
+	blocks := tg001_blocks(object.union(tg001_tags, {"owner": tg001_unknown}))
+	warn_required_tags == {"`workers` (aws:autoscaling/group:Group): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"} with input as tg001_asg(blocks, {})
+		with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as tg001_asg(blocks, {}) with data.stack as tg001_stack
+}

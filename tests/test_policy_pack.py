@@ -21,7 +21,7 @@ from tollgate import budget_check, policy_config, remediate
 from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
 from tollgate.evaluate import judge, known_policies, rego_findings, resource_input
-from tollgate.model import SECRET_SIG, SIG_KEY, UNKNOWN
+from tollgate.model import SECRET_SIG, SIG_KEY, UNKNOWN, ProviderRef, Resource, Snapshot
 from tollgate.project import load_project, load_stack
 from tollgate.rego import RuleSet, opa_input
 
@@ -333,6 +333,44 @@ def test_remediation_fills_missing_tags_from_the_stack_tag_set():
     assert fix.policyName == remediate.POLICY
     # the resource's own team tag wins; everything it lacked comes from the stack's tag set
     assert json_format.MessageToDict(fix.properties) == {"bucket": "raw", "tags": dict(stack_tags, team="data")}
+
+
+ASG = "aws:autoscaling/group:Group"
+
+
+def test_remediation_adds_tag_blocks_to_an_auto_scaling_group():
+    """The provider's default tags never reach an Auto Scaling group: its own blocks are what count, and the
+    missing (or blank) ones are added as blocks propagated to its instances."""
+    provider = {"defaultTags": {"tags": TAGS}}
+    blocks = [{"key": "project", "value": "tollgate", "propagateAtLaunch": True}, {"key": "team", "value": " "}]
+    added = remediate.missing_tags(ASG, {"maxSize": 2, "tags": blocks}, provider, TAGS, list(TAGS))
+    assert added == {k: v for k, v in TAGS.items() if k != "project"}
+    fixed = remediate.remediated({"maxSize": 2, "tags": blocks}, added, ASG)
+    assert fixed["maxSize"] == 2 and fixed["tags"][0] == blocks[0]
+    assert fixed["tags"][1:] == [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in added.items()]
+    # nothing known to fill from: the list, a block or a block's key unknown until apply
+    for unknown in (UNKNOWN, [UNKNOWN], [{"key": UNKNOWN, "value": "x"}]):
+        assert remediate.missing_tags(ASG, {"tags": unknown}, provider, TAGS, list(TAGS)) == {}
+    # a map where the group takes a list counts as no tags, and becomes a list
+    added = remediate.missing_tags(ASG, {"tags": {"owner": "x"}}, provider, TAGS, list(TAGS))
+    assert added == TAGS and isinstance(remediate.remediated({"tags": {"owner": "x"}}, added, ASG)["tags"], list)
+
+
+@pytest.mark.parametrize("remediation", [False, True])
+def test_an_auto_scaling_group_is_judged_on_its_own_tag_blocks(rules, remediation):
+    """Complete default tags on its provider do not make a group tagged (required-tags denies it); with
+    remediation on, the engine adds the blocks and the rule passes what remediation wrote."""
+    provider = ProviderRef("urn:pulumi:dev::tollgate::pulumi:providers:aws::default", {"defaultTags": {"tags": TAGS}})
+    group = Resource(urn="urn:pulumi:dev::tollgate::aws:autoscaling/group:Group::workers", type=ASG, name="workers",
+                     custom=True, inputs={"maxSize": 2, "minSize": 0, "tags": [{"key": "team", "value": "data"}]},
+                     provider=provider)
+    snapshot = Snapshot("tollgate", "dev", [group], tags=dict(TAGS))
+    policy = policy_config.parse({remediate.POLICY: "remediate"} if remediation else {}, known_policies(rules))
+    found = {(f.rule, f.enforcement) for f in judge(snapshot, rules, policy) if f.urn == group.urn}
+    if remediation:
+        assert found == {(remediate.POLICY, "remediate")}
+    else:
+        assert ("required-tags", "mandatory") in found
 
 
 def test_pack_and_engine_remediate_alike_and_nothing_is_left_to_block(rules):

@@ -143,7 +143,7 @@ def remediate_snapshot(snapshot: Snapshot, rules: RuleSet, policy: PolicyConfig)
         provider = resource.provider.inputs if resource.provider else None
         added = remediate.missing_tags(resource.type, resource.inputs, provider, snapshot.tags, required)
         if added:
-            resource = replace(resource, inputs=remediate.remediated(resource.inputs, added))
+            resource = replace(resource, inputs=remediate.remediated(resource.inputs, added, resource.type))
             findings.append(Finding(rule=remediate.POLICY, id=remediate.RULE_ID, urn=resource.urn, type=resource.type,
                                     name=resource.name, enforcement="remediate", severity="low", source="crossguard",
                                     message=remediate.message(resource.name, resource.type, added)))

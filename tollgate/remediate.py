@@ -18,6 +18,9 @@ RULE_ID = "TG001"  # it remediates what required-tags reports
 DESCRIPTION = ("Fills a taggable AWS resource's missing required tags from the stack's tag set "
                "(config tollgate:tags); opt in with enforcement level remediate.")
 UNKNOWNS = ("04da6b54-80e4-46f7-96ec-b56ff0331ba9", "dd056dcd-154b-4c76-9bd3-c8f88648b5ff")
+# Tags as a list of {key, value, propagateAtLaunch} blocks, which the provider's default tags never reach
+# (rego/lib.rego's list_tagged_types; components/tagging.py's LIST_TAGGED).
+LIST_TAGGED = frozenset({"aws:autoscaling/group:Group"})
 
 
 def _blank(value: Any) -> bool:
@@ -36,11 +39,33 @@ def _tags(value: Any) -> Optional[dict[str, Any]]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def _blocks(value: Any) -> Optional[dict[str, Any]]:
+    """A list-tagged type's tag blocks as a tag map (the last block of a key wins), or None when it cannot be
+    known at preview (the list, a block or a block's key unknown): then nothing is filled."""
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        return None if value in UNKNOWNS else {}
+    tags: dict[str, Any] = {}
+    for block in value:
+        if block in UNKNOWNS or isinstance(block, Mapping) and block.get("key") in UNKNOWNS:
+            return None
+        if isinstance(block, Mapping) and isinstance(block.get("key"), str):
+            tags[block["key"]] = block.get("value")
+    return tags
+
+
 def missing_tags(type_: str, props: Mapping[str, Any], provider_props: Optional[Mapping[str, Any]],
                  stack_tags: Mapping[str, str], required: list[str]) -> dict[str, str]:
-    """The stack's values for the required tags this resource lacks (its own tags and provider default tags)."""
+    """The stack's values for the required tags this resource lacks (its own tags and provider default tags;
+    a list-tagged type's own blocks alone)."""
     if type_ not in taggable_types() or not stack_tags:
         return {}
+    if type_ in LIST_TAGGED:
+        listed = _blocks(props.get("tags"))
+        if listed is None:
+            return {}
+        return {k: stack_tags[k] for k in required if _blank(listed.get(k)) and not _blank(stack_tags.get(k))}
     own = _tags(props.get("tags"))
     defaults = _tags((provider_props or {}).get("defaultTags"))
     default_tags = _tags(defaults.get("tags")) if defaults is not None else None
@@ -50,7 +75,13 @@ def missing_tags(type_: str, props: Mapping[str, Any], provider_props: Optional[
     return {k: stack_tags[k] for k in required if _blank(effective.get(k)) and not _blank(stack_tags.get(k))}
 
 
-def remediated(props: Mapping[str, Any], added: Mapping[str, str]) -> dict[str, Any]:
+def remediated(props: Mapping[str, Any], added: Mapping[str, str], type_: str = "") -> dict[str, Any]:
+    """The properties with the added tags; a list-tagged type gets blocks (propagated to the instances it
+    launches, as components.Tagging adds them), replacing any blank block of the same key."""
+    if type_ in LIST_TAGGED:
+        current = props.get("tags")
+        kept = [b for b in current if not (isinstance(b, Mapping) and b.get("key") in added)] if isinstance(current, list) else []
+        return {**props, "tags": [*kept, *({"key": k, "value": v, "propagateAtLaunch": True} for k, v in added.items())]}
     own = _tags(props.get("tags")) or {}
     return {**props, "tags": {**own, **added}}
 
