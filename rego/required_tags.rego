@@ -34,7 +34,6 @@ required_tags_missing := {t | some t in data.config["required-tags"].tags} - {k 
 	tags := required_tags_known
 }
 
-
 # The usual resource, decided at once: its own and its provider's tags both objects (so none of them
 # unknown), every required tag a non-empty known string, and a listed environment. The heads below
 # look no further for it (they would find nothing).
