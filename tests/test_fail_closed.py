@@ -518,3 +518,14 @@ def test_the_tollgate_program_leaves_once_its_whole_report_is_written(capsys, tm
                             timeout=300, cwd=tmp_path)
     assert failed.returncode == 2 and "a rule failed to evaluate" in failed.stderr
     assert any(f["rule"] == "engine-error" for f in json.loads(failed.stdout)["findings"])
+
+
+def test_a_self_referencing_input_is_an_error_never_a_judgement():
+    """The secret scan's encoder skips the circular-reference check (inputs come from JSON or protobuf):
+    a value that did refer to itself still ends in the scan's error, as a too-deep one does."""
+    from tollgate.rego import opa_input
+
+    looped: dict = {"name": "x"}
+    looped["self"] = looped
+    with pytest.raises(TollgateError, match="cannot be judged: RecursionError"):
+        opa_input("aws:s3/bucket:Bucket", "b", "urn:b", {"tags": looped}, {}, None)

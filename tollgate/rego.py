@@ -576,12 +576,18 @@ def _redact_secrets(value: Any) -> Any:
     return root
 
 
+# The secret scan's encoder, made once (json.dumps makes one a call): without the circular-reference check,
+# as inputs parsed from JSON or a protobuf Struct cannot refer to themselves (a value that did would recurse
+# until RecursionError, an error below). 0.065 -> 0.050 s for the 10,000-resource estate's inputs.
+_SCAN_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
 def _without_secrets(value: Any) -> Any:
     """`value` with each secret as "[secret]"; walked only when its JSON holds a secret's signature.
     A value the engine could not take (nested past reason, an unpaired surrogate) is an error, never judged
     half-way."""
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        text = _SCAN_ENCODER.encode(value)
         text.encode("utf-8")
         return _redact_secrets(value) if SECRET_SIG in text else value
     except (RecursionError, UnicodeEncodeError) as exc:
