@@ -63,3 +63,33 @@ def test_a_run_time_error_names_its_file_and_line_in_the_middle_of_the_merged_mo
     _, errors = ruleset.evaluate([doc], {"name": "dev"})
     assert [rule.name for rule in errors] == ["broken"]
     assert errors[ruleset.rule("broken")].startswith(f"m_broken.rego:{line}: divide by zero")
+
+
+# --- fast paths: `<rule>_ok`, which the embedded driver evaluates before the rule's heads ---
+
+GATED = 'gated_ok if input.properties.fine == true\n\ndeny_gated contains msg if {\n\tnot gated_ok\n\tmsg := "not fine"\n}\n'
+
+
+def test_a_fast_path_must_open_every_head_body(tmp_path):
+    """The driver skips a rule's heads where `<rule>_ok` holds; the pack and OPA evaluate the heads themselves.
+    Both agree only if every head body begins with `not <rule>_ok`, so a rule file that breaks that is refused."""
+    body = GATED + 'deny_gated contains msg if {\n\tinput.properties.bad\n\tmsg := "bad"\n}\n'
+    rules = rules_with(tmp_path, "gated.rego", body)
+    with pytest.raises(TollgateError, match="not every head body of the rule begins with `not gated_ok`"):
+        RuleSet(rules)
+
+
+def test_a_fast_path_skips_the_heads_only_where_it_holds(tmp_path):
+    from tollgate.evaluate import judge
+    from tollgate.model import Resource, Snapshot
+    from tollgate.rego import group_module
+
+    rules = RuleSet(rules_with(tmp_path, "gated.rego", GATED))
+    [gated] = [r for r in rules.rules if r.name == "gated"]
+    assert gated.fast_path == "gated_ok"
+    resources = [Resource(urn=f"urn:pulumi:dev::unit::unit:index:Thing::{name}", type="unit:index:Thing", name=name,
+                          custom=True, inputs={"fine": fine}) for name, fine in (("good", True), ("bad", False))]
+    found = [(f.rule, f.name, f.message) for f in judge(Snapshot("unit", "dev", resources), rules) if f.rule == "gated"]
+    assert found == [("gated", "bad", "not fine")]
+    driver = rules.driver_input([{"__type": "unit:index:Thing"}], {"name": "dev"})
+    assert "not data.tollgate.gated_ok" in group_module(rules.rules, driver, 0, 1)[0]

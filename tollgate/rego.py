@@ -67,6 +67,7 @@ class Rule:
     file: str
     heads: tuple[str, ...]  # deny_x / warn_x or stack_deny_x / stack_warn_x
     types: tuple[str, ...] = ()  # resource rules: the types it judges (`*` any text: `aws:*`, `kubernetes:apps/*:Deployment`)
+    fast_path: str = ""  # `<name>_ok` when the file defines it: true only where no head reports (README: Rules)
 
     def applies_to(self, type_: str) -> bool:
         return any(_matches(pattern, type_) for pattern in self.types)
@@ -107,6 +108,21 @@ def _parse_metadata(text: str, path: Path) -> dict[str, Any]:
     return meta
 
 
+def _fast_path(text: str, path: Path, name: str) -> str:
+    """`<name>_ok` when the rule file defines it, after checking that each of the rule's head bodies begins
+    with `not <name>_ok`: the heads then report nothing where it holds, so the embedded driver may skip them
+    there (group_module) and the pack or OPA, evaluating the heads themselves, reach the same verdict."""
+    ok = f"{name}_ok"
+    if not re.search(rf"^{ok}\s+if\b", text, re.M):
+        return ""
+    bodies = re.findall(rf"^(?:deny|warn)_{name}\s+contains\b[^\n]*\{{\n\s*([^\n]*)", text, re.M)
+    # (A body cut off at the end of the file is left to the compiler, whose error says more.)
+    if not bodies or any(first.strip() not in (f"not {ok}", "") for first in bodies):
+        raise TollgateError(f"{ok} is defined, but not every head body of the rule begins with `not {ok}`", str(path),
+                            fix=f"begin each deny_{name}/warn_{name} body with `not {ok}`, or rename {ok}")
+    return ok
+
+
 def _load_rule(path: Path, text: str) -> Rule:
     heads = HEAD.findall(text)
     names = {name for _, name in heads}
@@ -128,6 +144,7 @@ def _load_rule(path: Path, text: str) -> Rule:
                             fix='e.g. resource_types: ["aws:ec2/instance:Instance"], or a prefix such as "aws:*"; '
                                 "the engine hands the rule only resources of these types")
     return Rule(
+        fast_path=_fast_path(text, path, name),
         name=name.replace("_", "-"), id=str(custom["id"]), title=meta["title"],
         description=" ".join(str(meta["description"]).split()), severity=str(custom["severity"]),
         enforcement=str(custom["enforcement"]), scope=scope, file=str(path),
@@ -205,8 +222,11 @@ def group_module(rules: list[Rule], driver: dict[str, Any], start: int, end: int
     by_part = {rule_part(rule): rule for rule in rules}
     lines = [f"package {GROUPS_PACKAGE}", "import rego.v1", ""]
     for k, parts in enumerate(members):
-        lines += [f'rows_{k} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}'
-                  for part in parts for head in by_part[part].heads]
+        # A rule with a fast path: its heads are not evaluated where it holds (they would report nothing).
+        lines += [f'rows_{k} contains ["{head}", msg] if {{\n\tnot data.{PACKAGE}.{rule.fast_path}\n'
+                  f'\tsome msg in data.{PACKAGE}.{head}\n}}' if rule.fast_path else
+                  f'rows_{k} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}'
+                  for rule in (by_part[part] for part in parts) for head in rule.heads]
         lines += [f"results contains [i, row[0], row[1]] if {{", f'\tsome i in data.{GROUPS_DATA}["{k}"]',
                   f"\tsome row in rows_{k} with input as input.resources[i]", "}"]
     module = "\n".join(lines) + "\n" if members else ""  # no resource any rule applies to: nothing to ask
