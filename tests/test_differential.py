@@ -139,6 +139,26 @@ def test_forked_evaluation_gives_the_same_verdicts(rules, monkeypatch, child_fai
     assert calls, "the evaluation did not fork"
 
 
+def test_engines_kept_for_a_fast_exit_change_no_verdict(monkeypatch):
+    """A process that leaves without freeing (the CLI's fast exit, the forked child) keeps the engines an
+    evaluation is done with (RuleSet.keep_engines) rather than free them: the same findings, in one pass and
+    forked; by default (a library caller, the pack) none is kept."""
+    from tollgate import rego
+
+    snapshot = scenario_snapshot("compute")[0]
+    rules = RuleSet(RULES_DIR)
+    alone = key(judge(snapshot, rules))
+    assert rules.keep_engines is None
+    rules.keep_engines = []
+    assert key(judge(snapshot, rules)) == alone
+    assert len(rules.keep_engines) == 2  # the pass's engine and the clone that ran the resource rules' groups
+    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    assert key(judge(snapshot, rules)) == alone
+    assert len(rules.keep_engines) == 4  # and the parent's part of a forked one: its engine and groups' clone
+    assert all(isinstance(engine, rego.regorus.Engine) for engine in rules.keep_engines)
+
+
 def test_forked_evaluation_makes_the_estimate_meanwhile(rules, monkeypatch):
     """The CLI hands judge a function that makes the estimate: it runs once, in the parent, after the fork
     (while the child judges its share), and the findings (cost-within-budget too) are those of a ready one."""

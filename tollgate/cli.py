@@ -223,6 +223,8 @@ def preview(args: argparse.Namespace) -> int:
     waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
     rules = RuleSet(args.rules)  # before the snapshot: a bad rule or policy config fails before a long capture
     policy = load_policy_config(args.policy_config, rules)
+    if _leaves_fast(args):
+        rules.keep_engines = []  # left to the exit, not freed one by one
     forked = None
     if args.snapshot and not args.opa_url and args.snapshot.is_file():
         # a large file is judged in part by a child that reads and loads it too, while this process does
@@ -261,9 +263,14 @@ def preview(args: argparse.Namespace) -> int:
     if any(f.rule == ENGINE_ERROR for f in findings):
         sys.stderr.write("tollgate: error: a rule failed to evaluate; the preview is incomplete (see the engine-error finding)\n")
         code = 2
-    if args.fast_exit and (args.snapshot or args.from_preview_json or args.from_export):
+    if _leaves_fast(args):
         _leave(code)
     return code
+
+
+def _leaves_fast(args: argparse.Namespace) -> bool:
+    """Whether this preview ends by _leave: from a saved file, in a process of its own."""
+    return bool(args.fast_exit and (args.snapshot or args.from_preview_json or args.from_export))
 
 
 def _leave(code: int) -> NoReturn:

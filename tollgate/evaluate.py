@@ -20,9 +20,9 @@ ENGINE_ERROR = "engine-error"
 SNAPSHOT_BYTES_PER_RESOURCE = 1000
 # The share of the resource rules the parent judges when the child was forked before the load: the parent
 # also checks the whole snapshot (the child trusts it), prices it, and judges the stack rules over every
-# resource (traced at 10,000 resources, 6996a4e: with 0.32 the parent waited about 0.12 s for the child, with
-# 0.36 about 0.01 s).
-FORKED_PARENT_SHARE = 0.35
+# resource. Traced at 10,000 resources (cf. bench/README.md): at 0.35 the child was done about 0.1 s before the
+# parent since the rules' fast paths; CLI runs interleaved, 12 each: 0.24 1.068 s, 0.28 1.049 s, 0.32 1.074 s.
+FORKED_PARENT_SHARE = 0.28
 
 
 def provider_input(resource: Resource) -> Optional[dict[str, Any]]:

@@ -321,6 +321,10 @@ class RuleSet:
         self.engine = base.clone()
         self.engine.add_data({"config": self.config})  # the defaults; evaluate() passes the config in force
         self.by_head = {head: rule for rule in self.rules for head in rule.heads}
+        # A process that leaves without clean-up (the CLI's fast exit, the forked child) sets a list here: the
+        # engines an evaluation is done with are kept in it, not freed. Freeing one that holds a large stack's
+        # input goes value by value: 23-35 ms at 10,000 resources (measured), after the verdict is known.
+        self.keep_engines: Optional[list[regorus.Engine]] = None
 
     def _compile(self, modules: dict[str, str], files: dict[str, str]) -> regorus.Engine:
         """An engine with these modules and the driver. When they do not compile, the files as they are (one
@@ -410,8 +414,11 @@ class RuleSet:
                     groups.add_policy(f"{GROUPS_PACKAGE}.rego", module)
                     groups.add_data(members)
                     found += self._results(groups, "results", GROUPS_PACKAGE)
+                    self._done_with(groups)
             if query in ("results", "stack_results"):
                 found += self._results(engine, "local_stack_results")
+            if local is None:
+                self._done_with(engine)
             return found, {}
         except RuntimeError:
             pass
@@ -433,6 +440,11 @@ class RuleSet:
                     errors[rule] = engine_message(self.relocate(str(exc)))
         return [replace(r, index=r.index + start) if r.index is not None and r.index >= 0 else r for r in found], errors
 
+    def _done_with(self, engine: regorus.Engine) -> None:
+        """An engine this evaluation no longer needs: kept (keep_engines) when the process leaves without freeing."""
+        if self.keep_engines is not None:
+            self.keep_engines.append(engine)
+
     def fork_part(self, part: Callable[[], tuple[list[dict[str, Any]], dict[str, Any], Optional[dict[str, Any]], int, int]],
                   share: float) -> Forked:
         """Fork a child that judges the resource rules of a stack's last resources. `part()`, run in the child,
@@ -445,6 +457,7 @@ class RuleSet:
             code = 1
             try:
                 os.close(read_end)
+                self.keep_engines = []  # this child leaves by os._exit: nothing it made needs freeing
                 inputs, stack, config, split, count = part()
                 found, failed = self._evaluate(self.driver_input(inputs, stack, config), "resource_results")
                 answer = json.dumps({"split": split, "count": count,
@@ -475,6 +488,7 @@ class RuleSet:
             mine, my_errors = self._evaluate(driver, "resource_results", local, (0, split))
             answer = forked.collect(split, end)
         theirs, their_errors = answer or self._evaluate(driver, "resource_results", local, (split, end))
+        self._done_with(local)
         return results + mine + theirs, {**errors, **their_errors, **my_errors}
 
     def split_at(self, types: list[Any], share: float) -> int:
