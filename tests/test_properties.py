@@ -258,10 +258,10 @@ WRONG = st.one_of(st.none(), st.integers(), st.floats(), S.nasty_text, st.lists(
 
 
 @st.composite
-def damaged(draw: st.DrawFn) -> Case:
-    """The kind of damage and the file's text."""
+def damaged(draw: st.DrawFn, kind: str = "") -> Case:
+    """The kind of damage (`kind`, or any) and the file's text."""
     doc = draw(S.snapshot_docs(min_resources=20, max_resources=40))
-    kind = draw(st.sampled_from(DAMAGE))
+    kind = kind or draw(st.sampled_from(DAMAGE))
     resources = doc["resources"]
     some = st.integers(0, len(resources) - 1).map(resources.__getitem__)  # not sampled_from: see snapshot_docs
     r = draw(some)
@@ -328,6 +328,69 @@ def check_damaged(case: dict[str, Any], workdir: Path) -> None:
     errors = [f.message for f in findings if f.rule == ENGINE_ERROR]
     assert not errors, errors
     check_outputs(render(snapshot, findings, costs, costs, "mandatory"), findings, snapshot, validate=False)
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_the_loads_fast_path_takes_only_what_its_checks_take(kind, workdir):
+    """model._resource_as_is, the load's path for a resource that passes its checks, gives the Resource the
+    checks give or nothing (then the checks run and say what is wrong): never one they refuse. Each kind of
+    damage on its own, so that each is drawn."""
+    examples(max(8, EXAMPLES // 15))(given(case=damaged(kind))(_fast_load_agrees))(workdir=workdir)
+
+
+FIELD_DAMAGE = [("parent", 7), ("parent", ["p"]), ("dependencies", [1]), ("dependencies", "urn:a"),
+                ("property_dependencies", {"bucket": [1]}), ("property_dependencies", {"bucket": "urn:a"}),
+                ("property_dependencies", ["urn:a"]), ("source", {"file": 3, "line": 1}), ("source", {"line": 1}),
+                ("source", {"file": "a.py", "line": " 7 "}), ("source", {"file": "a.py", "line": True}),
+                ("source", {"file": "a.py", "line": 1.5}), ("source", "a.py:1"), ("provider", "p"),
+                ("provider", {"urn": "urn:pulumi:s::p::pulumi:providers:aws::p", "inputs": [1]}),
+                ("provider", {"urn": "a::b::c", "inputs": {}}), ("provider", {"inputs": {}}), ("options", [1]),
+                ("inputs", [1]), ("inputs", "x"), ("urn", None), ("type", 3), ("name", ["n"]), ("custom", None),
+                ("parent", None), ("dependencies", None), ("source", None), ("provider", None), ("options", None)]
+
+
+@pytest.mark.parametrize("field, value", FIELD_DAMAGE + [(f, "DROP") for f in (
+    "urn", "type", "name", "custom", "inputs", "parent", "provider", "dependencies", "property_dependencies",
+    "options", "source")])
+def test_the_loads_fast_path_on_each_field(field, value):
+    """The same agreement, field by field, and the fast path takes the usual resource."""
+    from tollgate import model
+
+    good = {"urn": "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "type": "aws:s3/bucket:Bucket", "name": "b",
+            "custom": True, "inputs": {"tags": {"team": "t"}}, "parent": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s",
+            "provider": {"urn": "urn:pulumi:s::p::pulumi:providers:aws::p", "inputs": {"region": "us-east-1"}},
+            "dependencies": ["urn:a"], "property_dependencies": {"bucket": ["urn:a"]}, "options": {"protect": False},
+            "source": {"file": "a.py", "line": 3}}
+    assert model._resource_as_is(good, True) == model._resource_from_dict(good, scalars=False) is not None
+    r = {k: v for k, v in good.items() if k != field} if value == "DROP" else {**good, field: value}
+    fast = model._resource_as_is(r, True)
+    try:
+        checked = model._resource_from_dict(r, scalars=False)
+    except (KeyError, TypeError, ValueError):
+        assert fast is None
+        return
+    assert fast is None or fast == checked
+
+
+def _fast_load_agrees(case, workdir):
+    from tollgate import model
+
+    try:
+        doc = json.loads(case["text"])
+        resources = list(doc["resources"])
+    except (ValueError, RecursionError, TypeError, KeyError):
+        return  # not an object with a list of resources: no resource reaches either
+    with failing_case(case, workdir):
+        for r in resources:
+            for nesting in (True, False):
+                fast = model._resource_as_is(r, nesting)
+                try:
+                    checked = model._resource_from_dict(r, scalars=False, nesting=nesting)
+                except (KeyError, TypeError, ValueError):
+                    assert fast is None, f"{case['kind']}: the fast path took a resource the checks refuse"
+                    continue
+                assert fast is None or fast == checked, case["kind"]
+                FED["fast-load"] += fast is not None
 
 
 @examples(6)
