@@ -25,7 +25,16 @@ instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, inp
 
 # The usual resource, decided at once: its instance types read (so their list is known) and each a listed
 # type within the cap (so none unknown, unlisted or not a name). The heads below look no further for it.
-instance_size_cap_ok if {
+# Types within every environment's cap are within this one's, whichever it is (which takes the most work
+# of the fast path to learn: its tags, the stack's); else the environment's cap decides.
+instance_size_cap_ok := true if {
+	every t in input_requested_types {
+		vcpu := data.instance_types[t].vcpu
+		every cap in data.config["instance-size-cap"].max_vcpu {
+			vcpu <= cap
+		}
+	}
+} else := true if {
 	cap := instance_size_cap_vcpu
 	every t in input_requested_types {
 		data.instance_types[t].vcpu <= cap

@@ -70,6 +70,23 @@ test_instance_size_cap_allow_fast_path_decides_listed_type_within_cap if {
 	not instance_size_cap_ok with input as tg002_node_group(["m5.large", tg002_unknown]) with data.stack as tg002_dev
 }
 
+# Within every environment's cap is decided without the environment; above the least cap, the
+# environment's own cap decides (at that cap: taken; over it: the heads, which deny).
+test_instance_size_cap_allow_fast_path_by_least_cap_then_environment if {
+	instance_size_cap_ok with input as tg002_instance("t3.xlarge") with data.stack as {"name": "prod"}
+	instance_size_cap_ok with input as tg002_instance("m5.2xlarge") with data.stack as {"name": "staging"}
+	instance_size_cap_ok with input as tg002_instance_in("m5.8xlarge", "prod") with data.stack as tg002_dev
+	not instance_size_cap_ok with input as tg002_instance("m5.4xlarge") with data.stack as {"name": "staging"}
+	# No caps at all: no environment's cap is exceeded, and the heads report nothing either.
+	instance_size_cap_ok with input as tg002_instance("m5.8xlarge") with data.stack as tg002_dev
+		with data.config["instance-size-cap"].max_vcpu as {}
+	count(deny_instance_size_cap) == 0 with input as tg002_instance("m5.8xlarge") with data.stack as tg002_dev
+		with data.config["instance-size-cap"].max_vcpu as {} with data.tollgate.instance_size_cap_ok as false
+	# (and with the fast path set aside, a cap is still enforced)
+	count(deny_instance_size_cap) == 1 with input as tg002_instance("m5.8xlarge") with data.stack as tg002_dev
+		with data.tollgate.instance_size_cap_ok as false
+}
+
 test_instance_size_cap_allow_staging_at_cap if {
 	count(deny_instance_size_cap) == 0 with input as tg002_instance("m5.2xlarge") with data.stack as {"name": "staging"}
 }

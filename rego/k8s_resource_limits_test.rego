@@ -137,6 +137,25 @@ test_k8s_resource_limits_allow_fast_path_decides_usual_workload if {
 	not k8s_resource_limits_ok with input as tg012_replicas(4) with data.stack as tg012_dev
 }
 
+# Replicas: within every environment's cap is decided without the environment; above the least cap, the
+# kind and the environment's own cap decide (at that cap: taken; over it: the heads, which deny).
+test_k8s_resource_limits_allow_fast_path_replicas_by_least_cap_then_environment if {
+	k8s_replicas_ok with input as tg012_replicas(3) with data.stack as {"name": "prod"}
+	k8s_resource_limits_ok with input as tg012_replicas(10) with data.stack as {"name": "staging"}
+	k8s_resource_limits_ok with input as tg012_labelled_replicas(50, "prod") with data.stack as tg012_dev
+	not k8s_resource_limits_ok with input as tg012_replicas(11) with data.stack as {"name": "staging"}
+	ds := tg012_templated("kubernetes:apps/v1:DaemonSet", tg012_pod_spec([tg012_app]), {"replicas": 99})
+	k8s_resource_limits_ok with input as ds with data.stack as tg012_dev
+	# No caps at all: no environment's cap is exceeded, and the heads report nothing either.
+	k8s_resource_limits_ok with input as tg012_replicas(99) with data.stack as tg012_dev
+		with data.config["k8s-resource-limits"].max_replicas as {}
+	count(deny_k8s_resource_limits) == 0 with input as tg012_replicas(99) with data.stack as tg012_dev
+		with data.config["k8s-resource-limits"].max_replicas as {} with data.tollgate.k8s_resource_limits_ok as false
+	# (and with the fast path set aside, a cap is still enforced)
+	count(deny_k8s_resource_limits) == 1 with input as tg012_replicas(99) with data.stack as tg012_dev
+		with data.tollgate.k8s_resource_limits_ok as false
+}
+
 test_k8s_resource_limits_allow_hpa_at_cap if {
 	count(deny_k8s_resource_limits) == 0 with input as tg012_hpa("v2", 3) with data.stack as tg012_dev
 	count(warn_k8s_resource_limits) == 0 with input as tg012_hpa("v2", 3) with data.stack as tg012_dev
