@@ -198,7 +198,8 @@ def _resource_from_dict(r: Any, scalars: bool = True, nesting: bool = True) -> R
 def _resource_as_is(r: Any, nesting: bool) -> Optional[Resource]:
     """_resource_from_dict(r, scalars=False, nesting) for a resource that passes its checks, else None (then
     _resource_from_dict finds what is wrong and says so). The same checks, without making the texts that
-    only an error needs: the load of the 10,000-resource bench estate spends about half as long here."""
+    only an error needs (10,000-resource bench estate: 0.095 -> 0.076 s with the nesting check, 0.065 -> 0.046 s
+    without; tests/test_properties.py holds the two to the same verdicts)."""
     try:
         if not isinstance(r, dict):
             return None
@@ -224,7 +225,7 @@ def _resource_as_is(r: Any, nesting: bool) -> Optional[Resource]:
             ref = ProviderRef(provider_urn, provider_inputs)
         if source:
             line, file = source.get("line"), source["file"]
-            if type(line) is not int or not isinstance(file, str):  # a line given as text: the checks above
+            if type(line) is not int or not isinstance(file, str):  # a line given as text: left to the checks
                 return None
             position = Position(file, line)
     except (KeyError, TypeError, AttributeError, ValueError):  # ValueError: too deep
