@@ -214,7 +214,7 @@ def _resource_as_is(r: Any, nesting: bool) -> Optional[Resource]:
         if not (isinstance(inputs, dict) and isinstance(options, dict) and isinstance(dependencies, list)
                 and isinstance(by_property, dict) and (parent is None or isinstance(parent, str))):
             return None
-        for urns in (dependencies, *by_property.values()) if by_property else (dependencies,):
+        for urns in (dependencies, *by_property.values()):
             if not isinstance(urns, list) or urns and not all(isinstance(u, str) for u in urns):
                 return None
         ref = position = None
@@ -231,7 +231,7 @@ def _resource_as_is(r: Any, nesting: bool) -> Optional[Resource]:
     except (KeyError, TypeError, AttributeError, ValueError):  # ValueError: too deep
         return None
     return Resource(urn, type_, name, custom, inputs, parent, ref, list(dependencies),
-                    {k: list(v) for k, v in by_property.items()} if by_property else {}, dict(options), position)
+                    {k: list(v) for k, v in by_property.items()}, dict(options), position)
 
 
 # Deeper values are no Pulumi property (the SDK's protobuf caps nesting far below this), and would exhaust
