@@ -91,5 +91,5 @@ def test_snapshot_round_trips_through_json(tmp_path):
     path = tmp_path / "snap.json"
     snapshot.write(path)
     doc = json.loads(path.read_text())
-    assert set(doc) == {"project", "stack", "environment", "tags", "context_only", "resources"}
+    assert set(doc) == {"project", "stack", "environment", "tags", "context_only", "notes", "resources"}
     assert type(snapshot).read(path) == snapshot

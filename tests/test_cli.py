@@ -105,7 +105,8 @@ def test_saved_snapshot_is_judged_the_same(capsys, tmp_path):
 def test_program_that_raises_exits_2_naming_file_and_line(capsys):
     code, out, err = run(capsys, "preview", "--cwd", str(FIXTURES / "failing"), "--stack", "dev")
     assert code == 2 and out == ""
-    assert f"{FIXTURES / 'failing' / '__main__.py'}:5: the program failed: ValueError: unsupported size 'large'" in err
+    main_py = (FIXTURES / "failing" / "__main__.py").relative_to(Path.cwd())  # as the user can open it from here
+    assert f"tollgate: error: {main_py}:5: ValueError: unsupported size 'large'" in err
 
 
 def test_missing_stack_exits_2_naming_the_expected_file(capsys):

@@ -75,12 +75,19 @@ def _parser() -> argparse.ArgumentParser:
                               "findings with source checkov")
     preview.add_argument("--waivers", type=Path, help="approved exceptions (rule, resource, owner, reason, expires); "
                                                       "default: waivers.yaml in --cwd, if present")
+    preview.add_argument("--strict", action="store_true",
+                         help="a remote component the preview cannot expand (a Helm chart, a plugin-built component) "
+                              "is a mandatory finding, not an advisory one")
+    preview.add_argument("--debug", action="store_true",
+                         help="when the program fails, also print the whole traceback (Tollgate's and the runtime's "
+                              "frames included)")
     cost = sub.add_parser("cost", help="estimate the stack's monthly cost and its saving against the naive twin")
     cost.add_argument("--stack", required=True)
     cost.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
     cost.add_argument("--format", choices=["table", "json"], default="table")
     cost.add_argument("--snapshot", type=Path, help="price this snapshot file instead of running the program")
     cost.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    cost.add_argument("--debug", action="store_true", help="when the program fails, also print the whole traceback")
     pack = sub.add_parser("pack", help="work with the CrossGuard policy pack").add_subparsers(
         dest="pack_command", required=True)
     pack_build = pack.add_parser("build", help="write the pack as `pulumi policy publish` ships it: its own "
@@ -110,7 +117,7 @@ def cost_report(args: argparse.Namespace) -> int:
     else:
         from .capture.host import capture
 
-        snapshot = capture(args.cwd, args.stack, progress=sys.stderr.isatty())
+        snapshot = capture(args.cwd, args.stack, progress=sys.stderr.isatty(), debug=args.debug)
     costs = estimate(snapshot, _usage(args))
     text = render_json(costs) if args.format == "json" else render_table(costs)
     if args.output:
@@ -215,7 +222,7 @@ def _program_snapshot(args: argparse.Namespace, progress: _Progress) -> Snapshot
     from .capture.host import capture  # the capture stack is only needed when we run a program
 
     progress.say(f"capturing {args.cwd}/{args.stack} ...")
-    return capture(args.cwd, args.stack, progress=progress.on, timeout=args.timeout)
+    return capture(args.cwd, args.stack, progress=progress.on, timeout=args.timeout, debug=args.debug)
 
 
 def preview(args: argparse.Namespace) -> int:
@@ -241,7 +248,7 @@ def preview(args: argparse.Namespace) -> int:
 
         usage = _usage(args)
         price = cache(lambda: estimate(snapshot, usage))  # made once: while a large stack's rules are judged
-        findings = judge(snapshot, rules, policy, opa_engine(args.opa_url, rules), price, forked)
+        findings = judge(snapshot, rules, policy, opa_engine(args.opa_url, rules), price, forked, args.strict)
         costs = price()
     if args.checkov:
         from .checkov import run_checkov

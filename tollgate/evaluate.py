@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 
 from . import budget_check, policy_config, remediate
 from .cost import Estimate, estimate
-from .model import Finding, Resource, Snapshot, long_lived
+from .model import NOTE_RULES, Finding, Resource, Snapshot, long_lived
 from .policy_config import PolicyConfig
 from .rego import Forked, RuleResult, RuleSet, fork_allowed, opa_input
 
@@ -158,8 +158,21 @@ def cost_findings(snapshot: Snapshot, policy: PolicyConfig, costs: Optional[Esti
     return budget_check.cost_findings(snapshot, costs.monthly_usd, len(costs.not_priced), stack_urn(snapshot), level)
 
 
+def capture_findings(snapshot: Snapshot, strict: bool = False) -> list[Finding]:
+    """What the capture could not see (Snapshot.notes), never a silent pass: advisory, and a component not
+    expanded mandatory under --strict."""
+    findings = []
+    for note in snapshot.notes:
+        rule_id, severity = NOTE_RULES[note.rule]
+        level = "mandatory" if strict and note.rule == "not-expanded" else "advisory"
+        findings.append(Finding(rule=note.rule, id=rule_id, urn=note.urn, type=note.type, name=note.name,
+                                enforcement=level, severity=severity, message=note.message, source="capture"))
+    return findings
+
+
 def judge(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = None, engine: Any = None,
-          costs: Optional[Estimate | Callable[[], Estimate]] = None, forked: Optional[Forked] = None) -> list[Finding]:
+          costs: Optional[Estimate | Callable[[], Estimate]] = None, forked: Optional[Forked] = None,
+          strict: bool = False) -> list[Finding]:
     """Remediation (when opted in), every rule, then cost within budget: the verdict a `pulumi preview`
     with the pack gives. `costs` is the snapshot's estimate when the caller has one (with its usage file),
     or a function that makes it: then it runs while the rules are judged on a second core (a large stack).
@@ -170,7 +183,8 @@ def judge(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyConfig] = N
     meanwhile = (lambda: priced.append(costs())) if callable(costs) else None
     rego = rego_findings(snapshot, rules, policy, engine, meanwhile, forked)
     known = priced[0] if priced else None if callable(costs) else costs
-    return sort_findings(remediations + rego + cost_findings(snapshot, policy, known))
+    return sort_findings(remediations + rego + cost_findings(snapshot, policy, known)
+                         + capture_findings(snapshot, strict))
 
 
 def evaluate(snapshot: Snapshot, rules_dir: Path = RULES_DIR, policy_config: Optional[Path] = None,

@@ -22,7 +22,8 @@ FIX_SNAPSHOT = "write snapshots with `tollgate preview --snapshot-out FILE`"
 SECRET_MARKER = {SIG_KEY: SECRET_SIG}
 
 ENFORCEMENTS = ("mandatory", "advisory", "remediate")
-SOURCES = ("rego", "crossguard", "cost", "checkov", "waivers")  # waivers: findings about the waivers file
+# waivers: findings about the waivers file; capture: what the preview could not see (Snapshot.notes)
+SOURCES = ("rego", "crossguard", "cost", "checkov", "waivers", "capture")
 
 
 @contextmanager
@@ -73,6 +74,21 @@ class Resource:
     source: Optional[Position] = None
 
 
+# What the capture notes, as findings of its own (id, severity): advisory; not-expanded mandatory with --strict.
+NOTE_RULES = {"not-expanded": ("TG080", "medium"), "apply-skipped": ("TG081", "low")}
+
+
+@dataclass
+class Note:
+    """Something the capture could not see (a component not expanded, an apply that did not run), for the report."""
+
+    rule: str
+    urn: str
+    type: str
+    name: str
+    message: str
+
+
 @dataclass
 class Snapshot:
     project: str
@@ -85,6 +101,7 @@ class Snapshot:
     # Resources present only as context (unchanged in a `pulumi preview --json`): stack rules and the cost
     # estimate see them, but findings about them are not reported.
     context_only: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     # Known to hold no Pulumi secret anywhere (parse: its text shows no secret signature, not even escaped),
     # so its inputs go to the rules without the per-resource secret scan. Not written (to_json).
     secret_free: bool = field(default=False, compare=False, repr=False)
@@ -112,7 +129,8 @@ class Snapshot:
             snapshot = cls(_text(data["project"], "project"), _text(data["stack"], "stack"), resources,
                            _optional_text(data.get("environment"), "environment"),
                            dict(_plain(data.get("tags") or {}, "tags", dict)),
-                           _texts(data.get("context_only") or [], "context_only"))
+                           _texts(data.get("context_only") or [], "context_only"),
+                           [_note(n) for n in _plain(data.get("notes") or [], "notes", list)])
         except (KeyError, TypeError) as exc:
             raise TollgateError(f"not a Tollgate snapshot: missing or malformed {exc}", origin,
                                 fix=FIX_SNAPSHOT) from exc
@@ -193,6 +211,15 @@ def _resource_from_dict(r: Any, scalars: bool = True, nesting: bool = True) -> R
         options=dict(_plain(r.get("options") or {}, f"{where} options", dict, scalars)),
         source=Position(_text(source["file"], f"{where} source.file", scalars), int(line)) if source else None,
     )
+
+
+def _note(n: Any) -> Note:
+    if not isinstance(n, dict):
+        raise TypeError("notes[]: not an object")
+    note = Note(*(_text(n[k], f"notes[].{k}") for k in ("rule", "urn", "type", "name", "message")))
+    if note.rule not in NOTE_RULES:
+        raise ValueError(f"notes[].rule {note.rule[:50]!r} is not one of {', '.join(NOTE_RULES)}")
+    return note
 
 
 def _resource_as_is(r: Any, nesting: bool) -> Optional[Resource]:

@@ -184,3 +184,52 @@ def load_stack(project: Project, stack: str) -> StackConfig:
     environment = None if env_key is None or env_key in secret_keys else str(values[env_key])
     return StackConfig(file=file, config=config, secret_keys=sorted(secret_keys), provider_config=providers,
                        environment=environment)
+
+
+ANSWERS_KEYS = {"function", "args", "result"}
+FIX_ANSWERS = ("each entry of `answers:` is {function: <token, e.g. aws:ec2/getAmi:getAmi>, args: {<argument>: "
+               "<value>} (optional), result: {<field>: <value>}}; see README, \"Data sources\"")
+
+
+def answers_path(project: Project, stack: str) -> Path:
+    """Real answers a user pinned for the stack's data sources, beside its Pulumi.<stack>.yaml."""
+    return project.stack_config_dir / f"datasources.{stack}.yaml"
+
+
+def load_answers(project: Project, stack: str) -> list[dict[str, Any]]:
+    """The pinned answers ([{function, args, result}]), checked; none when the file does not exist."""
+    file = answers_path(project, stack)
+    if not file.exists():
+        return []
+    data, node = _read_yaml(file, "data source answers", FIX_ANSWERS)
+    if data is None:
+        return []
+    entries = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise TollgateError("data source answers need a list under `answers:`", str(file), fix=FIX_ANSWERS)
+    lines = _list_lines(node, "answers")
+    for i, entry in enumerate(entries):
+        line = lines[i] if i < len(lines) else None
+        if not isinstance(entry, dict):
+            raise TollgateError(f"answer {i + 1} is not a mapping", str(file), line, fix=FIX_ANSWERS)
+        unknown = set(entry) - ANSWERS_KEYS
+        if unknown:
+            raise TollgateError(f"answer {i + 1} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                                str(file), line, fix=FIX_ANSWERS)
+        token = entry.get("function")
+        if not isinstance(token, str) or token.count(":") != 2:
+            raise TollgateError(f"answer {i + 1}: `function` must be a function token such as "
+                                "aws:ec2/getAmi:getAmi", str(file), line, fix=FIX_ANSWERS)
+        if not isinstance(entry.get("args", {}) or {}, dict) or not isinstance(entry.get("result"), dict):
+            raise TollgateError(f"answer {i + 1} ({token}): `args` must be a mapping and `result` a mapping of "
+                                "the function's result fields", str(file), line, fix=FIX_ANSWERS)
+    return [{"function": e["function"], "args": e.get("args") or {}, "result": e["result"]} for e in entries]
+
+
+def _list_lines(node: Optional[yaml.Node], section: str) -> list[int]:
+    """Line of each item of a top-level sequence section, for errors that point at the entry."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == section and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return []

@@ -25,7 +25,10 @@ from pathlib import Path
 import pulumi.runtime  # the program's own SDK
 from pulumi.runtime.proto import engine_pb2
 
+from tollgate.capture.applies import Applies, in_project, shown
 from tollgate.capture.monitor import CaptureMonitor
+
+APPLY_SKIPPED = "apply-skipped"
 
 
 class _Engine:
@@ -60,19 +63,36 @@ def _progress(count: int) -> None:
         sys.stderr.flush()
 
 
-def _error(exc: BaseException, program_dir: Path) -> dict:
-    """The innermost frame in the user's project: that is the line the user has to look at."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    here = Path(__file__).resolve().parent.parent  # tollgate itself is never the user's code
-    user = [f for f in frames if Path(f.filename).is_absolute() and Path(f.filename).resolve().is_relative_to(program_dir)
-            and not Path(f.filename).resolve().is_relative_to(here)]
-    frame = user[-1] if user else None
-    # Show the user's frames only: the runtime's and ours are noise to someone fixing their program.
-    shown = traceback.format_list(user) if user else traceback.format_tb(exc.__traceback__)
-    text = "Traceback (most recent call last):\n" + "".join(shown) + "".join(traceback.format_exception_only(exc))
-    return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__,
-            "file": frame.filename if frame else None, "line": frame.lineno if frame else None,
-            "traceback": text}
+def _error(exc: BaseException, root: Path) -> dict:
+    """The error as a compiler would give it: the user's innermost frame (`file:line: Type: message`), then the
+    user's frames that called it; the whole traceback only for --debug."""
+    full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if in_project(f.filename, root)][::-1]
+    where = [{"file": shown(f.filename, root), "line": f.lineno, "function": f.name, "code": (f.line or "").strip()}
+             for f in frames]
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.filename:  # raised by the compiler: its position is the error's
+        message = exc.msg
+        code = (exc.text or "").rstrip("\n")
+        where.insert(0, {"file": shown(exc.filename, root), "line": exc.lineno, "function": "",
+                         "code": code.strip(), "column": (exc.offset or 0) - (len(code) - len(code.lstrip()))})
+    error = {"type": type(exc).__name__, "message": message, "frames": where, "traceback": full}
+    if isinstance(exc, pulumi.ConfigMissingError):
+        error["config_key"], error["config_secret"] = exc.key, bool(exc.secret)
+        error["message"] = f"missing required configuration variable '{exc.key}'"
+    return error
+
+
+def _skipped_notes(applies: Applies, stack_urn: str) -> list[dict]:
+    notes = []
+    for (file, line), (count, made) in sorted(applies.skipped().items()):
+        times = "" if count == 1 else f" ({count} times)"
+        notes.append({"rule": APPLY_SKIPPED, "urn": stack_urn, "type": "pulumi:pulumi:Stack", "name": "",
+                      "message": f"{file}:{line}: an `apply` callback that creates resources ({', '.join(made)}) "
+                                 f"did not run at preview{times}: its value is unknown until the resources it reads "
+                                 "are created, so what it creates is not judged; create those resources outside "
+                                 "`apply`, passing the output as an input"})
+    return notes
 
 
 async def _program(path: str) -> None:
@@ -86,9 +106,11 @@ async def _program(path: str) -> None:
 
 def run(request: dict) -> dict:
     pwd = Path(request["pwd"])
-    monitor = CaptureMonitor(request["stack"], request["project"], Path(request["root_directory"]),
-                             request["provider_config"],
-                             _progress if request.get("progress") else None)
+    root = Path(request["root_directory"]).resolve()
+    monitor = CaptureMonitor(request["stack"], request["project"], root, request["provider_config"],
+                             _progress if request.get("progress") else None, request.get("answers"), pwd)
+    applies = Applies(root)
+    applies.watch()
     engine = _Engine()
     pulumi.runtime.set_all_config(request["config"], request["secret_keys"])
     pulumi.runtime.configure(pulumi.runtime.Settings(
@@ -104,15 +126,18 @@ def run(request: dict) -> dict:
     try:
         loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: _program(request["program"])))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which exits 2
-        return {"error": _error(exc, Path(request["root_directory"]).resolve())}
+        return {"error": _error(exc, root)}
     finally:
         monitor.close()
         if request.get("progress"):
             sys.stderr.write("\r\033[K")
     if engine.errors:
-        return {"error": {"type": "ProgramError", "message": "; ".join(engine.errors),
-                          "file": None, "line": None, "traceback": ""}}
-    return {"resources": monitor.records}
+        return {"error": {"type": "ProgramError", "message": "; ".join(engine.errors), "frames": [],
+                          "traceback": ""}}
+    stack_urn = f"urn:pulumi:{request['stack']}::{request['project']}::pulumi:pulumi:Stack::" \
+                f"{request['project']}-{request['stack']}"
+    return {"resources": monitor.records, "notes": monitor.notes + _skipped_notes(applies, stack_urn),
+            "placeholders": monitor.answers.placeholders}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Optional
 
 from ..errors import TollgateError
 from ..model import Snapshot
-from ..project import Project, StackConfig, load_project, load_stack
+from ..project import Project, StackConfig, answers_path, load_answers, load_project, load_stack
 from ..remediate import stack_tags
 
 TOLLGATE_ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding the tollgate package
@@ -27,18 +27,19 @@ def _interpreter(project: Project) -> str:
     return sys.executable
 
 
-def capture(cwd: Path, stack: str, progress: bool = False, timeout: Optional[float] = None) -> Snapshot:
+def capture(cwd: Path, stack: str, progress: bool = False, timeout: Optional[float] = None,
+            debug: bool = False) -> Snapshot:
     project = load_project(cwd)
     config = load_stack(project, stack)
-    return run_program(project, stack, config, progress, timeout)
+    return run_program(project, stack, config, progress, timeout, debug)
 
 
 def run_program(project: Project, stack: str, config: StackConfig, progress: bool = False,
-                timeout: Optional[float] = None) -> Snapshot:
+                timeout: Optional[float] = None, debug: bool = False) -> Snapshot:
     request = {
         "pwd": str(project.pwd), "program": project.program, "root_directory": str(project.root),
         "project": project.name, "stack": stack, "config": config.config, "secret_keys": config.secret_keys,
-        "provider_config": config.provider_config, "progress": progress,
+        "provider_config": config.provider_config, "progress": progress, "answers": load_answers(project, stack),
     }
     env = dict(os.environ)
     env.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's INFO lines about closed loopback channels are noise
@@ -64,10 +65,49 @@ def run_program(project: Project, stack: str, config: StackConfig, progress: boo
                                 fix="run it with `python -m tollgate.capture.child` output above for details")
         result = json.loads(res.read_text(encoding="utf-8"))
     if "error" in result:
-        err = result["error"]
-        sys.stderr.write(err.get("traceback") or "")
-        raise TollgateError(f"the program failed: {err['type']}: {err['message']}",
-                            err.get("file") or str(project.pwd / project.program), err.get("line"),
-                            fix="fix the program (it must run under `pulumi preview` too)")
+        raise program_error(result["error"], project, stack, config, debug)
+    _say_placeholders(result.get("placeholders") or {}, project, stack)
     return Snapshot.from_dict({"project": project.name, "stack": stack, "environment": config.environment,
-                               "tags": stack_tags(config.config, project.name), "resources": result["resources"]})
+                               "tags": stack_tags(config.config, project.name), "resources": result["resources"],
+                               "notes": result.get("notes") or []})
+
+
+def program_error(err: dict, project: Project, stack: str, config: StackConfig, debug: bool) -> TollgateError:
+    """What the program raised, as a compiler says it: `file:line: Type: message`, then the user's own frames
+    that led there; Tollgate's and the runtime's frames only with --debug."""
+    if debug:
+        sys.stderr.write(err.get("traceback") or "")
+    frames = err.get("frames") or []
+    first = frames[0] if frames else {}
+    lines = [f"{err['type']}: {err['message']}"]
+    if first.get("code"):
+        lines.append(f"    {first['code']}")
+        if first.get("column"):
+            lines.append("    " + " " * (first["column"] - 1) + "^")
+    lines += [f"  called from {f['file']}:{f['line']} in {f['function']}: {f['code']}" for f in frames[1:]]
+    if err.get("config_key"):
+        key = err["config_key"]
+        secret = " --secret" if err.get("config_secret") else ""
+        fix = (f"pulumi config set{secret} {key} <value> (or add `{key}:` under `config:` in "
+               f"{config.file.name})")
+    else:
+        fix = "fix the program: it must also run under `pulumi preview`" + (
+            "" if debug else "; --debug shows the whole traceback")
+    main = project.pwd / ("__main__.py" if project.program == "." else project.program)
+    where = project.root / first["file"] if first.get("file") else main
+    return TollgateError("\n".join(lines), _from_here(where), first.get("line"), fix=fix)
+
+
+def _from_here(path: Path) -> str:
+    """A path as the user can open it from where they ran tollgate."""
+    here = Path.cwd()
+    return str(path.relative_to(here) if path.is_absolute() and path.is_relative_to(here) else path)
+
+
+def _say_placeholders(placeholders: dict[str, int], project: Project, stack: str) -> None:
+    """Which data sources were answered by shape alone: the user may pin real answers for them."""
+    if not placeholders:
+        return
+    names = ", ".join(f"{token} ({count}x)" if count > 1 else token for token, count in sorted(placeholders.items()))
+    sys.stderr.write(f"tollgate: data sources answered with placeholders (what they feed is judged as unknown): "
+                     f"{names}; pin real answers in {answers_path(project, stack)}\n")

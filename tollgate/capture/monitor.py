@@ -5,48 +5,69 @@ It runs inside the program's process (see child.py). Beyond the stock MockMonito
 * applies `transforms` (resource option and `register_resource_transform`) as the engine does:
   it calls the program's callback server over gRPC, the resource's own transforms first, then each
   ancestor's, then the stack transforms in registration order, and records what they return,
-* answers a preview: ids are unknown, outputs are the inputs (unknown where not given).
+* answers a preview: ids are unknown; a custom resource's outputs are its inputs where they have the type the
+  SDK declares for the output (unknown where not given); a remote component's outputs are all unknown,
+* answers data sources, reads and resource methods offline (answers.py),
+* records the children of remote components it can expand (expand/) and notes those it cannot.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import unquote, urlparse
 
 import grpc
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockMonitor, Mocks
-from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc, resource_pb2
+from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc, provider_pb2, resource_pb2
 
-from .wire import decode_provider_inputs, decode_struct
+from . import expand
+from .answers import Answers, conform, unknown_placeholders
+from .sdk_types import output_types, resource_class
+from .wire import UNKNOWN, decode, decode_provider_inputs, decode_struct
 
 PROVIDER_PREFIX = "pulumi:providers:"
+# The program may pin an older SDK (aws-py-fargate: 3.228), whose invoke answer is provider_pb2.InvokeResponse.
+INVOKE_RESPONSE = getattr(resource_pb2, "ResourceInvokeResponse", None) or provider_pb2.InvokeResponse
+READ_HAS_ID = "id" in resource_pb2.ReadResourceResponse.DESCRIPTOR.fields_by_name
 TOLLGATE_DIR = Path(__file__).resolve().parent.parent
+NOT_EXPANDED = "not-expanded"
+# Local (Python) components whose children come from a provider call the capture cannot make offline.
+RENDERED_BY_PROVIDER = {"kubernetes:helm:template": "kubernetes:helm.sh/v3:Chart"}
+# Custom resources that create, inside their provider, objects a preview never sees.
+INSTALLS_UNSEEN = {"kubernetes:helm.sh/v3:Release": "a Helm release's objects are installed by helm inside the provider"}
 
 
-class _PreviewMocks(Mocks):
-    """Invokes (data sources) have no cloud to ask: they answer empty, as an unconfigured provider would."""
+class _Unused(Mocks):
+    """The stock monitor hands invokes, reads and registrations to its mocks; this monitor answers them all."""
 
     def call(self, args):
-        return {}, None
+        raise NotImplementedError(args.token)
 
     def new_resource(self, args):
-        return None, {}
+        raise NotImplementedError(args.typ)
 
 
 class CaptureMonitor(MockMonitor):
     def __init__(self, stack: str, project: str, root: Path, provider_config: dict[str, dict[str, Any]],
-                 on_register: Optional[Callable[[int], None]] = None):
-        super().__init__(_PreviewMocks())
+                 on_register: Optional[Callable[[int], None]] = None, pinned: Optional[list[dict[str, Any]]] = None,
+                 pwd: Optional[Path] = None):
+        super().__init__(_Unused())
         self.root = root
+        self.pwd = pwd or root
         self.stack, self.project = stack, project
         self.provider_config = provider_config  # package -> decoded stack config for its default provider
         self.records: list[dict[str, Any]] = []
+        self.by_urn: dict[str, dict[str, Any]] = {}
+        self.notes: list[dict[str, Any]] = []  # what the preview could not see, for the report
         self.default_providers: dict[str, dict[str, Any]] = {}
         self.transforms_of: dict[str, list[callback_pb2.Callback]] = {}  # urn -> its own transforms
         self.parent_of: dict[str, str] = {}
         self.stack_transforms: list[callback_pb2.Callback] = []
         self.on_register = on_register
+        self.answers = Answers(pinned or [], self._provider_inputs)
         self._channels: dict[str, grpc.Channel] = {}
 
     # --- the engine's side of transforms -------------------------------------------------------
@@ -91,6 +112,14 @@ class CaptureMonitor(MockMonitor):
             type_ = parent_type + "$" + type_
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
+    def _record(self, record: dict[str, Any]) -> None:
+        if self.answers.placeholders:  # a placeholder answer may have reached this resource's inputs
+            record["inputs"] = unknown_placeholders(record["inputs"])
+        self.records.append(record)
+        self.by_urn[record["urn"]] = record
+        if self.on_register:
+            self.on_register(len(self.records))
+
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         self.parent_of[urn] = request.parent
@@ -108,21 +137,78 @@ class CaptureMonitor(MockMonitor):
         }
         if request.type.startswith(PROVIDER_PREFIX):
             record["inputs"] = decode_provider_inputs(record["inputs"])
-        self.records.append(record)
-        if self.on_register:
-            self.on_register(len(self.records))
-        # A preview: the engine answers an empty id (unknown to the SDK); outputs echo the inputs and
-        # whatever the program did not set resolves unknown.
-        resource_id = ""
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, {})
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=props)
+        self._record(record)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, "", {})
+        if request.type in INSTALLS_UNSEEN:
+            self._not_expanded(record, INSTALLS_UNSEEN[request.type])
+        if request.remote:
+            self._expand(record, request)
+            # A remote component's outputs are whatever its provider computes: unknown at preview.
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=struct_pb2.Struct())
+        # A preview: the engine answers an empty id (unknown to the SDK).
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=self._outputs(request.type, props,
+                                                                                          request.custom))
+
+    def _outputs(self, type_: str, props: struct_pb2.Struct, custom: bool) -> struct_pb2.Struct:
+        """The inputs as the provider's outputs: each kept where it has the output's declared type."""
+        cls = resource_class(type_) if custom else None
+        declared = output_types(cls) if cls is not None else {}
+        if not declared:
+            return props
+        raw = json_format.MessageToDict(props)
+        shaped = {k: conform(v, declared[k]) if k in declared else v for k, v in raw.items()}
+        if shaped == raw:
+            return props
+        out = struct_pb2.Struct()
+        out.update(shaped)
+        return out
+
+    def _expand(self, record: dict[str, Any], request) -> None:
+        """A remote component's children, as its plugin would register them, else a note that they are unseen."""
+        component = expand.Component(type=record["type"], name=record["name"], urn=record["urn"],
+                                     inputs=record["inputs"], pwd=self.pwd, provider_config=self.provider_config)
+        try:
+            children = expand.expand(component)
+        except expand.NotExpanded as exc:
+            self._not_expanded(record, str(exc))
+            return
+        if children is None:
+            self._not_expanded(record, "no offline expansion is known for this component type")
+            return
+        urns: dict[str, str] = {}
+        for child in children:
+            parent = urns.get(child.parent, record["urn"]) if child.parent else record["urn"]
+            urn = self.make_urn(parent, child.type, child.name)
+            urns[child.name] = urn
+            self._record({
+                "urn": urn, "type": child.type, "name": child.name, "custom": child.custom,
+                "inputs": child.inputs, "parent": parent,
+                "provider": self._child_provider(child, request) if child.custom else None,
+                "dependencies": [], "property_dependencies": {}, "options": {}, "source": record["source"],
+            })
+
+    def _child_provider(self, child: expand.Child, request) -> Optional[dict[str, Any]]:
+        package = child.type.split(":", 1)[0]
+        ref = request.providers.get(package) or (request.provider if request.provider else "")
+        if ref and ref.split("::")[2:3] == [PROVIDER_PREFIX + package]:
+            provider_urn = ref.rsplit("::", 1)[0]
+            return {"urn": provider_urn, "inputs": self.by_urn.get(provider_urn, {}).get("inputs", {})}
+        return self._default_provider(package, "")
+
+    def _not_expanded(self, record: dict[str, Any], why: str) -> None:
+        self.notes.append({
+            "rule": NOT_EXPANDED, "urn": record["urn"], "type": record["type"], "name": record["name"],
+            "message": f"`{record['name']}` ({record['type']}) is built by its provider plugin, which a preview "
+                       f"without the Pulumi CLI cannot run ({why}), so the resources it creates are not judged "
+                       "here; `pulumi preview --policy-pack` judges them",
+        })
 
     def _provider(self, request, provider_ref: str) -> Optional[dict[str, Any]]:
         if not request.custom or request.type.startswith(PROVIDER_PREFIX):
             return None
         if provider_ref:
             provider_urn = provider_ref.rsplit("::", 1)[0]
-            explicit = next((r for r in self.records if r["urn"] == provider_urn), None)
+            explicit = self.by_urn.get(provider_urn)
             return {"urn": provider_urn, "inputs": explicit["inputs"] if explicit else {}}
         return self._default_provider(request.type.split(":", 1)[0], request.version)
 
@@ -140,11 +226,66 @@ class CaptureMonitor(MockMonitor):
                 "inputs": inputs, "parent": None, "provider": None, "dependencies": [],
                 "property_dependencies": {}, "options": {}, "source": None,
             })
+            self.by_urn[urn] = self.records[-1]
         return {"urn": urn, "inputs": self.default_providers[urn]}
+
+    def _provider_inputs(self, package: str, ref: str) -> dict[str, Any]:
+        """The inputs of the provider a call goes to: the explicit one it names, else the stack's config."""
+        if ref:
+            record = self.by_urn.get(ref.rsplit("::", 1)[0])
+            if record is not None:
+                return record["inputs"]
+        return self.provider_config.get(package, {})
+
+    # --- questions the program asks ------------------------------------------------------------
+    def Invoke(self, request):
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        args = decode(json_format.MessageToDict(request.args))
+        if request.tok in RENDERED_BY_PROVIDER:
+            self._rendered_by_provider(request.tok, args)
+            answer: dict[str, Any] = {"result": []}
+        else:
+            answer = self.answers.invoke(request.tok, args, request.provider)
+        return INVOKE_RESPONSE(**{"return": _struct(answer)})
+
+    def _rendered_by_provider(self, token: str, args: dict[str, Any]) -> None:
+        """A local component (a v3 helm Chart) asked its provider to render its objects: note it unseen."""
+        try:
+            options = json.loads(args.get("jsonOpts") or "{}")
+        except (TypeError, ValueError):
+            options = {}
+        release = options.get("release_name") if isinstance(options, dict) else None
+        kind = RENDERED_BY_PROVIDER[token]
+        record = next((r for r in reversed(self.records) if r["type"] == kind and r["name"] == release), None)
+        self._not_expanded(record or {"urn": f"urn:pulumi:{self.stack}::{self.project}::{kind}::{release}",
+                                      "type": kind, "name": str(release)},
+                           f"the chart is rendered by `helm template` inside the provider ({token})")
+
+    def Call(self, request):
+        """A resource method (e.g. eks Cluster.get_kubeconfig): its resource is not created at preview, so
+        what the method returns is unknown, as the engine answers for a resource being created."""
+        return provider_pb2.CallResponse(**{"return": _struct({"result": UNKNOWN})})
+
+    def ReadResource(self, request):
+        inputs = decode(json_format.MessageToDict(request.properties))
+        state = self.answers.read(request.type, request.name, request.id, inputs)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id, state)
+        response = resource_pb2.ReadResourceResponse(urn=urn, properties=_struct(state))
+        if READ_HAS_ID:  # an older SDK takes the id it asked for
+            response.id = request.id
+        return response
 
     def close(self) -> None:
         for channel in self._channels.values():
             channel.close()
+
+
+def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update(value)
+    return out
 
 
 def _options_of(request) -> resource_pb2.TransformResourceOptions:
