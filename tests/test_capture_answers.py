@@ -276,3 +276,17 @@ def test_helm_charts_and_releases_are_reported_as_not_expanded(tmp_path):
         found["not-expanded", "kubernetes:helm.sh/v3:Chart", "web"]
     assert "a Helm release's objects are installed by helm inside the provider" in \
         found["not-expanded", "kubernetes:helm.sh/v3:Release", "db"]
+
+
+REFERENCES = """
+import pulumi
+import pulumi_aws as aws
+profile = aws.iam.InstanceProfile("profile", role="nodes")
+aws.ec2.Instance("vm", ami="ami-1", instance_type="t3.micro", iam_instance_profile=profile)
+"""
+
+
+def test_a_resource_passed_as_an_input_is_recorded_as_the_engine_marshals_it(tmp_path):
+    snapshot = capture_source(tmp_path, REFERENCES, CONFIG)
+    vm = next(r for r in snapshot.resources if r.name == "vm")
+    assert vm.inputs["iamInstanceProfile"] == UNKNOWN  # its id: unknown until the profile is created

@@ -26,7 +26,7 @@ from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc, provider_pb2, 
 from . import expand
 from .answers import Answers, conform, unknown_placeholders
 from .sdk_types import output_types, resource_class
-from .wire import UNKNOWN, decode, decode_provider_inputs, decode_struct
+from .wire import SECRET_SIG, SIG_KEY, UNKNOWN, decode, decode_provider_inputs, decode_struct
 
 PROVIDER_PREFIX = "pulumi:providers:"
 # The program may pin an older SDK (aws-py-fargate: 3.228), whose invoke answer is provider_pb2.InvokeResponse.
@@ -75,9 +75,8 @@ class CaptureMonitor(MockMonitor):
         self.stack_transforms.append(request)
         return super().RegisterStackTransform(request)
 
-    def _transforms_for(self, urn: str, request) -> list[callback_pb2.Callback]:
-        chain = list(request.transforms)
-        parent = request.parent
+    def _transforms_for(self, own: list[callback_pb2.Callback], parent: str) -> list[callback_pb2.Callback]:
+        chain = list(own)
         while parent:
             chain += self.transforms_of.get(parent, [])
             parent = self.parent_of.get(parent, "")
@@ -92,12 +91,12 @@ class CaptureMonitor(MockMonitor):
                                                                request=transform.SerializeToString()))
         return resource_pb2.TransformResponse.FromString(reply.response)
 
-    def _apply_transforms(self, urn: str, request) -> tuple[Any, resource_pb2.TransformResourceOptions]:
-        props, opts = request.object, _options_of(request)
-        for callback in self._transforms_for(urn, request):
+    def _apply_transforms(self, type_: str, name: str, custom: bool, parent: str, props: struct_pb2.Struct,
+                          opts: resource_pb2.TransformResourceOptions,
+                          own: list[callback_pb2.Callback]) -> tuple[Any, resource_pb2.TransformResourceOptions]:
+        for callback in self._transforms_for(own, parent):
             result = self._invoke(callback, resource_pb2.TransformRequest(
-                type=request.type, name=request.name, custom=request.custom, parent=request.parent,
-                properties=props, options=opts))
+                type=type_, name=name, custom=custom, parent=parent, properties=props, options=opts))
             props = result.properties
             if result.HasField("options"):
                 opts = result.options
@@ -124,7 +123,8 @@ class CaptureMonitor(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         self.parent_of[urn] = request.parent
         self.transforms_of[urn] = list(request.transforms)
-        props, opts = self._apply_transforms(urn, request)
+        props, opts = self._apply_transforms(request.type, request.name, request.custom, request.parent,
+                                             request.object, _options_of(request), list(request.transforms))
         record = {
             "urn": urn, "type": request.type, "name": request.name, "custom": bool(request.custom),
             "inputs": decode_struct(props), "parent": request.parent or None,
@@ -175,16 +175,23 @@ class CaptureMonitor(MockMonitor):
         if children is None:
             self._not_expanded(record, "no offline expansion is known for this component type")
             return
-        urns: dict[str, str] = {}
+        urns: dict[int, str] = {}
         for child in children:
-            parent = urns.get(child.parent, record["urn"]) if child.parent else record["urn"]
+            parent = urns[id(child.parent)] if child.parent is not None else record["urn"]
             urn = self.make_urn(parent, child.type, child.name)
-            urns[child.name] = urn
+            urns[id(child)] = urn
+            self.parent_of[urn] = parent
+            # Stack transforms and the component's own reach what its plugin registers, as under the engine.
+            props, opts = self._apply_transforms(child.type, child.name, child.custom, parent,
+                                                 _struct(_valueless_secrets(child.inputs)),
+                                                 resource_pb2.TransformResourceOptions(), [])
+            by_input = {k: [urns[id(c)] for c in cs] for k, cs in child.property_dependencies.items() if cs}
             self._record({
                 "urn": urn, "type": child.type, "name": child.name, "custom": child.custom,
-                "inputs": child.inputs, "parent": parent,
+                "inputs": decode_struct(props), "parent": parent,
                 "provider": self._child_provider(child, request) if child.custom else None,
-                "dependencies": [], "property_dependencies": {}, "options": {}, "source": record["source"],
+                "dependencies": sorted({u for us in by_input.values() for u in us} | set(opts.depends_on)),
+                "property_dependencies": by_input, "options": _options_record(opts), "source": record["source"],
             })
 
     def _child_provider(self, child: expand.Child, request) -> Optional[dict[str, Any]]:
@@ -280,6 +287,17 @@ class CaptureMonitor(MockMonitor):
     def close(self) -> None:
         for channel in self._channels.values():
             channel.close()
+
+
+def _valueless_secrets(value: Any) -> Any:
+    """A decoded value as the SDK reads it back: a secret marker (its value dropped) as a secret of no value."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return {SIG_KEY: SECRET_SIG, "value": None}
+        return {k: _valueless_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valueless_secrets(v) for v in value]
+    return value
 
 
 def _struct(value: dict[str, Any]) -> struct_pb2.Struct:

@@ -26,13 +26,15 @@ class Component:
     provider_config: dict[str, dict[str, Any]] = field(default_factory=dict)  # package -> stack config
 
 
-@dataclass
+@dataclass(eq=False)
 class Child:
     type: str                       # the resource type token the plugin would register
     name: str                       # its resource name, as the plugin names it
     inputs: dict[str, Any]          # camelCase inputs, as the plugin would send them
     custom: bool = True
-    parent: Optional[str] = None    # the name of another child that parents this one; None: the component
+    parent: Optional["Child"] = None  # another child (listed before it) that parents this one; None: the component
+    # input -> the children (listed before it) whose outputs it takes, as the engine records property dependencies
+    property_dependencies: dict[str, list["Child"]] = field(default_factory=dict)
 
 
 class NotExpanded(Exception):
@@ -62,7 +64,7 @@ def expand(component: Component) -> Optional[list[Child]]:
 
 
 # The expander modules, each registering its types when imported (an explicit list: no import-time glob).
-MODULES: tuple[str, ...] = ("kubernetes_yaml",)
+MODULES: tuple[str, ...] = ("kubernetes_yaml", "eks", "awsx")
 
 
 def _load() -> None:
