@@ -2,7 +2,8 @@ package tollgate
 
 import rego.v1
 
-# Where each database type keeps its class, and the prefix a class of that service starts with.
+# Where each database type keeps its class, and the prefix a class of that service starts with (also
+# the key of its table in data.database_classes and data.aws.tables).
 database_size_cap_fields := {
 	"aws:rds/instance:Instance": {"property": "instanceClass", "prefix": "db"},
 	"aws:rds/clusterInstance:ClusterInstance": {"property": "instanceClass", "prefix": "db"},
@@ -63,7 +64,8 @@ database_size_cap_serverless(class) if {
 # description: >-
 #   RDS instance classes (instances, Aurora cluster instances, Multi-AZ DB clusters) and ElastiCache
 #   node types must be within the environment's size cap (dev *.medium, staging *.xlarge,
-#   prod *.4xlarge). A class whose size cannot be read is reported, never passed.
+#   prod *.4xlarge). A class whose size cannot be read, or that is missing from the sourced table
+#   of current classes (malformed or retired), is reported, never passed.
 # custom:
 #   id: TG004
 #   severity: high
@@ -77,11 +79,24 @@ database_size_cap_serverless(class) if {
 deny_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
 	is_string(class)
-	size := database_size_cap_size(class, database_size_cap_fields[input.__type].prefix)
+	prefix := database_size_cap_fields[input.__type].prefix
+	size := database_size_cap_size(class, prefix)
+	data.database_classes[prefix][lower(class)]
 	env := input_environment
 	cap := database_size_cap_limit(env)
 	not database_size_cap_within(size, cap)
 	msg := sprintf("%s uses %s %s, over the %s cap of *.%s; pick a class of size %s or smaller or get a waiver", [label(input), property, class, env, cap, cap])
+}
+
+# A class that reads as <prefix>.<family>.<size> but is not sold (db.r5.huge is unreadable, db.foo.large
+# not listed): a malformed or retired name, whose size says nothing.
+deny_database_size_cap contains msg if {
+	[property, class] := database_size_cap_class(input)
+	prefix := database_size_cap_fields[input.__type].prefix
+	database_size_cap_size(class, prefix)
+	not data.database_classes[prefix][lower(class)]
+	table := data.aws.tables[prefix]
+	msg := sprintf("%s uses %s %s, which is not in Tollgate's table of current %s (sources as of %s): a malformed or retired name, so its size cannot be checked; use a current class (e.g. %s.t4g.medium)", [label(input), property, class, table.name, table.as_of, prefix])
 }
 
 deny_database_size_cap contains msg if {

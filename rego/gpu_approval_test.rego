@@ -1,8 +1,11 @@
 # Tests for gpu-approval (TG003). Naming and kinds as in instance_size_cap_test.rego.
 # Helpers are prefixed tg003_: all rule and test files share package tollgate.
-# Defaults (rego/data.json): GPU types allowed without approval in staging and prod only; "large"
-# = 4+ GPUs or 32+ vCPU. Specs from the price table: g4dn.xlarge 1 GPU/4 vCPU, g4dn.8xlarge
-# 1 GPU/32 vCPU, g4dn.4xlarge 1 GPU/16 vCPU, g5.12xlarge 4 GPU/48 vCPU, p3.8xlarge 4 GPU/32 vCPU.
+# Defaults (rego/data.json): GPU and accelerator types allowed without approval in staging and prod
+# only; "large" = 4+ GPUs or accelerators, or 32+ vCPU. Specs from tollgate/data/aws-instance-types.json:
+# g4dn.xlarge 1 T4/4 vCPU, g4dn.8xlarge 1 T4/32 vCPU, g4dn.4xlarge 1 T4/16 vCPU, g5.xlarge 1 A10G/4 vCPU,
+# g5.12xlarge 4 A10G/48 vCPU, p3.8xlarge 4 V100/32 vCPU, p5.48xlarge 8 H100/192 vCPU, inf1.6xlarge
+# 4 Inferentia/24 vCPU, inf2.xlarge 1 Inferentia2/4 vCPU, trn1.32xlarge 16 Trainium/128 vCPU,
+# g6f.large 1/8 of an L4/2 vCPU.
 package tollgate
 
 import rego.v1
@@ -39,9 +42,15 @@ tg003_train := "`train` (aws:ec2/instance:Instance)"
 
 tg003_gpu := "`gpu` (aws:eks/nodeGroup:NodeGroup)"
 
-tg003_in_dev(label, type, gpus, env) := sprintf("%s uses GPU type %s (%d GPU) in %s, where GPU types are not allowed; use a CPU instance type, or run GPU work in staging or prod", [label, type, gpus, env])
+tg003_in_dev(label, kind, type, device, env) := sprintf("%s uses %s type %s (%s) in %s, where GPU and accelerator types are not allowed; use a CPU instance type, or run GPU and accelerator work in staging or prod", [label, kind, type, device, env])
 
-tg003_large(label, type, gpus, vcpu, env) := sprintf("%s uses GPU type %s (%d GPU, %d vCPU) in %s, a large GPU type (4+ GPUs or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)", [label, type, gpus, vcpu, env])
+tg003_large(label, kind, type, device, vcpu, env) := sprintf("%s uses %s type %s (%s, %d vCPU) in %s, a large GPU or accelerator type (4+ GPUs or accelerators, or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller type (e.g. g5.xlarge, inf2.xlarge)", [label, kind, type, device, vcpu, env])
+
+# A made-up type's spec as the rules read it (tollgate/rego.py _rule_spec).
+tg003_spec(vcpu, gpus, accelerators) := {
+	"vcpu": vcpu, "memory_gib": 64, "gpus": gpus, "accelerators": accelerators, "devices": gpus + accelerators,
+	"accelerated": gpus + accelerators > 0, "kind": "GPU", "device": sprintf("%d test GPUs", [gpus + accelerators]),
+}
 
 # --- allow ---
 
@@ -50,12 +59,26 @@ test_gpu_approval_allow_cpu_type_in_dev if {
 	count(warn_gpu_approval) == 0 with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
 }
 
-# The fast path (gpu_approval_ok) decides listed types without GPUs at once; GPU, unknown and unlisted types
-# reach the heads.
+# The fast path (gpu_approval_ok) decides listed types without GPUs or accelerators at once; GPU,
+# accelerator, unknown and unlisted types reach the heads.
 test_gpu_approval_allow_fast_path_decides_cpu_types if {
 	gpu_approval_ok with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
+	gpu_approval_ok with input as tg003_node_group(["t2.micro", "t4g.small", "m7i.large"]) with data.stack as {"name": "dev"}
 	not gpu_approval_ok with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_instance("inf2.xlarge") with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_instance("g6f.large") with data.stack as {"name": "dev"}
 	not gpu_approval_ok with input as tg003_instance("x9.unlisted") with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_allow_cpu_types_of_every_generation_in_dev if {
+	every t in ["t2.micro", "t4g.small", "m7i.large", "c8g.large", "m7i.4xlarge"] {
+		count(deny_gpu_approval) == 0 with input as tg003_instance(t) with data.stack as {"name": "dev"}
+	}
+}
+
+test_gpu_approval_allow_small_accelerator_in_staging if {
+	# 1 Inferentia2 and 4 vCPU: below both thresholds.
+	count(deny_gpu_approval) == 0 with input as tg003_instance("inf2.xlarge") with data.stack as {"name": "staging"}
 }
 
 test_gpu_approval_allow_small_gpu_in_staging if {
@@ -97,10 +120,10 @@ test_gpu_approval_allow_configured_dev_gpus if {
 	count(deny_gpu_approval) == 0 with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"} with data.config as config
 }
 
-# Made-up specs to test each threshold on its own (no listed type has 4 GPUs under 32 vCPU).
+# Made-up specs to test each threshold on its own (no listed GPU type has 4 GPUs under 32 vCPU).
 tg003_types := object.union(data.instance_types, {
-	"gx.just-under": {"vcpu": 31, "gpus": 3, "memory_gib": 64},
-	"gx.four-gpus": {"vcpu": 16, "gpus": 4, "memory_gib": 64},
+	"gx.just-under": tg003_spec(31, 3, 0),
+	"gx.four-gpus": tg003_spec(16, 4, 0),
 })
 
 test_gpu_approval_allow_just_under_both_thresholds if {
@@ -111,69 +134,100 @@ test_gpu_approval_allow_just_under_both_thresholds if {
 # --- deny ---
 
 test_gpu_approval_deny_large_by_gpus_alone if {
-	deny_gpu_approval == {tg003_large(tg003_train, "gx.four-gpus", 4, 16, "staging")} with input as tg003_instance("gx.four-gpus")
+	deny_gpu_approval == {tg003_large(tg003_train, "GPU", "gx.four-gpus", "4 test GPUs", 16, "staging")} with input as tg003_instance("gx.four-gpus")
 		with data.stack as {"name": "staging"} with data.instance_types as tg003_types
 }
 
+test_gpu_approval_deny_large_by_accelerators_alone if {
+	# inf1.6xlarge: 4 Inferentia chips, 24 vCPU.
+	deny_gpu_approval == {tg003_large(tg003_train, "accelerator", "inf1.6xlarge", "4 aws inferentia accelerators", 24, "prod")} with input as tg003_instance("inf1.6xlarge")
+		with data.stack as {"name": "prod"}
+}
+
 test_gpu_approval_deny_any_gpu_in_dev if {
-	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses GPU type g4dn.xlarge (1 GPU) in dev, where GPU types are not allowed; use a CPU instance type, or run GPU work in staging or prod"} with input as tg003_instance("g4dn.xlarge")
+	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses GPU type g4dn.xlarge (1 nvidia t4 GPU) in dev, where GPU and accelerator types are not allowed; use a CPU instance type, or run GPU and accelerator work in staging or prod"} with input as tg003_instance("g4dn.xlarge")
 		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_current_gpu_types_in_dev if {
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev")} with input as tg003_instance("g5.xlarge")
+		with data.stack as {"name": "dev"}
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "p5.48xlarge", "8 nvidia h100 GPUs", "dev")} with input as tg003_instance("p5.48xlarge")
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_gpu_share_in_dev if {
+	# g6f.large has an eighth of an L4: no whole GPU, still a GPU type.
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "g6f.large", "0.125 of one nvidia l4 GPU", "dev")} with input as tg003_instance("g6f.large")
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_accelerator_in_dev if {
+	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses accelerator type inf2.xlarge (1 aws inferentia2 accelerator) in dev, where GPU and accelerator types are not allowed; use a CPU instance type, or run GPU and accelerator work in staging or prod"} with input as tg003_instance("inf2.xlarge")
+		with data.stack as {"name": "dev"}
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "accelerator", "trn1.32xlarge", "16 aws trainium accelerators", "dev")} with input as tg003_instance("trn1.32xlarge")
+		with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_large_accelerator_in_staging if {
+	deny_gpu_approval == {tg003_large(tg003_gpu, "accelerator", "trn1.32xlarge", "16 aws trainium accelerators", 128, "staging")} with input as tg003_node_group(["inf2.xlarge", "trn1.32xlarge"])
+		with data.stack as {"name": "staging"}
 }
 
 test_gpu_approval_deny_large_gpu_in_dev_once if {
 	# Dev forbids every GPU type: one finding, not a second "needs an approval" one.
-	deny_gpu_approval == {tg003_in_dev(tg003_train, "p3.8xlarge", 4, "dev")} with input as tg003_instance("p3.8xlarge")
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "p3.8xlarge", "4 nvidia v100 GPUs", "dev")} with input as tg003_instance("p3.8xlarge")
 		with data.stack as {"name": "dev"}
 }
 
 test_gpu_approval_deny_unlisted_environment_treated_like_dev if {
-	deny_gpu_approval == {tg003_in_dev(tg003_train, "g5.xlarge", 1, "feature-x")} with input as tg003_instance("g5.xlarge")
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "g5.xlarge", "1 nvidia a10g GPU", "feature-x")} with input as tg003_instance("g5.xlarge")
 		with data.stack as {"name": "feature-x"}
 }
 
 test_gpu_approval_deny_p3_8xlarge_in_staging if {
-	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses GPU type p3.8xlarge (4 GPU, 32 vCPU) in staging, a large GPU type (4+ GPUs or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU type (e.g. g5.xlarge)"} with input as tg003_instance("p3.8xlarge")
+	deny_gpu_approval == {"`train` (aws:ec2/instance:Instance) uses GPU type p3.8xlarge (4 nvidia v100 GPUs, 32 vCPU) in staging, a large GPU or accelerator type (4+ GPUs or accelerators, or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller type (e.g. g5.xlarge, inf2.xlarge)"} with input as tg003_instance("p3.8xlarge")
 		with data.stack as {"name": "staging"}
 }
 
 test_gpu_approval_deny_large_by_vcpu_alone if {
 	# g4dn.8xlarge has 1 GPU but 32 vCPU.
-	deny_gpu_approval == {tg003_large(tg003_train, "g4dn.8xlarge", 1, 32, "prod")} with input as tg003_instance("g4dn.8xlarge")
+	deny_gpu_approval == {tg003_large(tg003_train, "GPU", "g4dn.8xlarge", "1 nvidia t4 GPU", 32, "prod")} with input as tg003_instance("g4dn.8xlarge")
 		with data.stack as {"name": "prod"}
 }
 
 test_gpu_approval_deny_large_by_gpus if {
-	deny_gpu_approval == {tg003_large(tg003_gpu, "g5.12xlarge", 4, 48, "prod")} with input as tg003_node_group(["g5.xlarge", "g5.12xlarge"])
+	deny_gpu_approval == {tg003_large(tg003_gpu, "GPU", "g5.12xlarge", "4 nvidia a10g GPUs", 48, "prod")} with input as tg003_node_group(["g5.xlarge", "g5.12xlarge"])
 		with data.stack as {"name": "prod"}
 }
 
 test_gpu_approval_deny_each_gpu_type_of_a_node_group_in_dev if {
 	deny_gpu_approval == {
-		tg003_in_dev(tg003_gpu, "g4dn.xlarge", 1, "dev"),
-		tg003_in_dev(tg003_gpu, "g5.xlarge", 1, "dev"),
+		tg003_in_dev(tg003_gpu, "GPU", "g4dn.xlarge", "1 nvidia t4 GPU", "dev"),
+		tg003_in_dev(tg003_gpu, "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev"),
 	} with input as tg003_node_group(["m5.large", "g4dn.xlarge", "g5.xlarge"])
 		with data.stack as {"name": "dev"}
 }
 
 test_gpu_approval_deny_batch_large_gpu if {
-	deny_gpu_approval == {tg003_large("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment)", "p4d.24xlarge", 8, 96, "staging")} with input as tg003_batch(["p4d.24xlarge"])
+	deny_gpu_approval == {tg003_large("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment)", "GPU", "p4d.24xlarge", "8 nvidia a100 GPUs", 96, "staging")} with input as tg003_batch(["p4d.24xlarge"])
 		with data.stack as {"name": "staging"}
 }
 
 test_gpu_approval_deny_asg_override_gpu_in_dev if {
 	asg := tg003_asg([{"instanceType": "m5.large"}, {"instanceType": "g5.2xlarge"}])
-	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "g5.2xlarge", 1, "dev")} with input as asg
+	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "GPU", "g5.2xlarge", "1 nvidia a10g GPU", "dev")} with input as asg
 		with data.stack as {"name": "dev"}
 }
 
 test_gpu_approval_deny_dev_tag_in_prod_stack if {
 	instance := tg003_resource("aws:ec2/instance:Instance", "train", {"instanceType": "g5.xlarge", "tags": {"environment": "dev"}})
-	deny_gpu_approval == {tg003_in_dev(tg003_train, "g5.xlarge", 1, "dev")} with input as instance with data.stack as {"name": "prod"}
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev")} with input as instance with data.stack as {"name": "prod"}
 }
 
 test_gpu_approval_deny_launch_template_gpu_in_dev if {
 	lt := tg003_resource("aws:ec2/launchTemplate:LaunchTemplate", "lt", {"instanceType": "p3.2xlarge"})
-	deny_gpu_approval == {tg003_in_dev("`lt` (aws:ec2/launchTemplate:LaunchTemplate)", "p3.2xlarge", 1, "dev")} with input as lt
+	deny_gpu_approval == {tg003_in_dev("`lt` (aws:ec2/launchTemplate:LaunchTemplate)", "GPU", "p3.2xlarge", "1 nvidia v100 GPU", "dev")} with input as lt
 		with data.stack as {"name": "dev"}
 }
 
@@ -202,6 +256,6 @@ test_gpu_approval_deny_and_warn_asg_overrides_gpu_and_unknown if {
 	asg := tg003_asg([{"instanceType": tg003_unknown}, {"instanceType": "g5.xlarge"}])
 	warn_gpu_approval == {"`asg` (aws:autoscaling/group:Group): cannot decide GPU approval at preview, an instance type is unknown until apply"} with input as asg
 		with data.stack as {"name": "dev"}
-	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "g5.xlarge", 1, "dev")} with input as asg
+	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev")} with input as asg
 		with data.stack as {"name": "dev"}
 }

@@ -74,7 +74,8 @@ deny_instance_size_cap contains msg if {
 	is_string(t)
 	not t in unknown_sentinels
 	not data.instance_types[t]
-	msg := sprintf("%s uses instance type %q, which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table", [label(input), t])
+	table := data.aws.tables.instance_types
+	msg := sprintf("%s uses instance type %q, which is not in Tollgate's table of current %s (sources as of %s): a malformed or retired name, so its size cannot be checked; use a current type (e.g. m7i.large)", [label(input), t, table.name, table.as_of])
 }
 
 # An instance type that is not a string at all (a number, a list, null): reported, never passed.
@@ -82,7 +83,7 @@ deny_instance_size_cap contains msg if {
 	not instance_size_cap_ok
 	some t in input_requested_types
 	not is_string(t)
-	msg := sprintf("%s uses instance type %v, which is not a type name, so its size cannot be checked; use a listed type (e.g. m5.large)", [label(input), t])
+	msg := sprintf("%s uses instance type %v, which is not a type name, so its size cannot be checked; use a current type (e.g. m7i.large)", [label(input), t])
 }
 
 warn_instance_size_cap contains msg if {

@@ -52,7 +52,8 @@ tg002_over(label, type, vcpu, env, cap) := sprintf("%s uses %s (%d vCPU), over t
 
 tg002_web := "`web` (aws:ec2/instance:Instance)"
 
-tg002_not_known(label, type) := sprintf("%s uses instance type %q, which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table", [label, type])
+# The table's date comes from tollgate/data/aws-instance-types.json (its as_of), as the rule reads it.
+tg002_not_known(label, type) := sprintf("%s uses instance type %q, which is not in Tollgate's table of current EC2 instance types (sources as of %s): a malformed or retired name, so its size cannot be checked; use a current type (e.g. m7i.large)", [label, type, data.aws.tables.instance_types.as_of])
 
 # --- allow ---
 
@@ -85,6 +86,15 @@ test_instance_size_cap_allow_fast_path_by_least_cap_then_environment if {
 	# (and with the fast path set aside, a cap is still enforced)
 	count(deny_instance_size_cap) == 1 with input as tg002_instance("m5.8xlarge") with data.stack as tg002_dev
 		with data.tollgate.instance_size_cap_ok as false
+}
+
+# Every current type is known, not only the priced ones: older, newer, Graviton, GPU and accelerator types.
+test_instance_size_cap_allow_current_types_within_dev_cap if {
+	every t in ["t2.micro", "t2.medium", "t4g.nano", "t4g.small", "m7i.large", "g5.xlarge", "inf2.xlarge", "c8g.xlarge"] {
+		count(deny_instance_size_cap) == 0 with input as tg002_instance(t) with data.stack as tg002_dev
+		count(warn_instance_size_cap) == 0 with input as tg002_instance(t) with data.stack as tg002_dev
+		instance_size_cap_ok with input as tg002_instance(t) with data.stack as tg002_dev
+	}
 }
 
 test_instance_size_cap_allow_staging_at_cap if {
@@ -244,8 +254,30 @@ test_instance_size_cap_deny_asg_override_over_cap if {
 }
 
 test_instance_size_cap_deny_unknown_instance_type if {
-	deny_instance_size_cap == {"`web` (aws:ec2/instance:Instance) uses instance type \"z9.huge\", which Tollgate does not know, so its size cannot be checked; use a listed type (e.g. m5.large) or add it to the price table"} with input as tg002_instance("z9.huge")
+	deny_instance_size_cap == {tg002_not_known(tg002_web, "z9.huge")} with input as tg002_instance("z9.huge")
 		with data.stack as {"name": "prod"}
+	# A well-formed name no source lists (no t9x family) is malformed or retired all the same.
+	deny_instance_size_cap == {tg002_not_known(tg002_web, "t9x.large")} with input as tg002_instance("t9x.large")
+		with data.stack as tg002_dev
+}
+
+test_instance_size_cap_deny_unknown_instance_type_message if {
+	deny_instance_size_cap == {"`web` (aws:ec2/instance:Instance) uses instance type \"t9x.large\", which is not in Tollgate's table of current EC2 instance types (sources as of 2026-08-02): a malformed or retired name, so its size cannot be checked; use a current type (e.g. m7i.large)"} with input as tg002_instance("t9x.large")
+		with data.stack as tg002_dev with data.aws.tables.instance_types as {"name": "EC2 instance types", "as_of": "2026-08-02"}
+}
+
+test_instance_size_cap_deny_type_that_is_not_a_name if {
+	deny_instance_size_cap == {"`web` (aws:ec2/instance:Instance) uses instance type 42, which is not a type name, so its size cannot be checked; use a current type (e.g. m7i.large)"} with input as tg002_instance(42)
+		with data.stack as tg002_dev
+}
+
+test_instance_size_cap_deny_current_types_over_cap if {
+	deny_instance_size_cap == {tg002_over(tg002_web, "m7i.4xlarge", 16, "dev", 4)} with input as tg002_instance("m7i.4xlarge")
+		with data.stack as tg002_dev
+	deny_instance_size_cap == {tg002_over(tg002_web, "p5.48xlarge", 192, "prod", 32)} with input as tg002_instance("p5.48xlarge")
+		with data.stack as {"name": "prod"}
+	deny_instance_size_cap == {tg002_over(tg002_web, "trn1.32xlarge", 128, "staging", 8)} with input as tg002_instance("trn1.32xlarge")
+		with data.stack as {"name": "staging"}
 }
 
 test_instance_size_cap_deny_unknown_and_oversized_in_one_node_group if {

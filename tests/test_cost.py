@@ -28,6 +28,8 @@ ami = "ami-0123456789abcdef0"
 
 aws.ec2.Instance("box", ami=ami, instance_type="m5.large", root_block_device={{"volume_size": 30, "volume_type": "gp3"}})
 aws.ec2.Instance("spot-box", ami=ami, instance_type="t3.large", instance_market_options={{"market_type": "spot"}})
+# A current type the price table does not price: known to the rules, not priced here.
+aws.ec2.Instance("tiny-box", ami=ami, instance_type="t2.micro")
 TaggedNodePool("workers", TaggedNodePoolArgs(**pool, tags=tags, instance_types=["m5.2xlarge", "m6i.2xlarge", "m7i.2xlarge"],
                desired_size=3, max_size=10))
 TaggedNodePool("office", TaggedNodePoolArgs(**pool, tags=tags, instance_types=["m5.large", "m6i.large"], desired_size=2,
@@ -182,6 +184,30 @@ def test_what_the_table_lacks_is_not_priced_never_zero(items):
     assert not items["events"].priced
     assert items["events"].basis == "aws:dynamodb/table:Table is not in the price table"
     assert not items["edge"].priced and "network load balancers" in items["edge"].basis
+
+
+def test_a_known_type_without_a_price_is_not_priced_never_zero(items, snapshot):
+    tiny = items["tiny-box"]
+    assert not tiny.priced and tiny.monthly_usd == 0 == tiny.baseline_monthly_usd
+    assert tiny.basis == "instance type t2.micro: known EC2 type without a price in the price table"
+    assert "tiny-box" in {i.name for i in estimate(snapshot).not_priced}
+
+
+def test_known_types_without_a_price_in_pools_and_batch_are_not_priced():
+    from tollgate.model import Resource
+    ng = Resource("urn:pulumi:dev::p::aws:eks/nodeGroup:NodeGroup::ng", "aws:eks/nodeGroup:NodeGroup", "ng", True,
+                  {"instanceTypes": ["t4g.small", "m5.large", "t9x.large"],
+                   "scalingConfig": {"minSize": 0, "maxSize": 3, "desiredSize": 1}})
+    assert not _one(ng).priced
+    assert _one(ng).basis == ("instance types t4g.small: known EC2 type without a price in the price table; "
+                              "t9x.large: not a current EC2 type")
+    # Batch sizes its price by vCPU: t2.micro's 1 vCPU is known, its price is not (no error, no $0).
+    ce = Resource("urn:pulumi:dev::p::aws:batch/computeEnvironment:ComputeEnvironment::ce",
+                  "aws:batch/computeEnvironment:ComputeEnvironment", "ce", True,
+                  {"type": "MANAGED", "computeResources": {"type": "SPOT", "maxVcpus": 8, "minVcpus": 1,
+                                                           "instanceTypes": ["t2.micro", "c5.large"]}})
+    assert not _one(ce).priced and _one(ce).monthly_usd == 0
+    assert _one(ce).basis == "instance types t2.micro: known EC2 type without a price in the price table"
 
 
 def test_free_by_nature_is_priced_at_zero_with_a_reason(items):

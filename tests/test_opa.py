@@ -103,7 +103,8 @@ def test_bundle_holds_every_module_and_the_data_and_evaluates_alike(tmp_path, ru
         files = {m.name.lstrip("/"): tar.extractfile(m).read().decode() for m in tar.getmembers()}
     manifest = json.loads(files[".manifest"])
     assert manifest["revision"] == "r1" and manifest["rego_version"] == 1
-    assert set(manifest["roots"]) == {"tollgate", "tollgate_driver", "config", "instance_types", "aws"}
+    assert set(manifest["roots"]) == {"tollgate", "tollgate_driver", "config", "instance_types", "database_classes",
+                                      "aws"}
     rule_files = {p.name for p in RULES_DIR.glob("*.rego") if not p.name.endswith("_test.rego")}
     assert {n.split("/", 1)[1] for n in files if n.startswith("tollgate/")} == rule_files | {"tollgate_driver.rego"}
     # An engine loaded from the bundle alone judges a snapshot like tollgate does.

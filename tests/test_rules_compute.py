@@ -77,11 +77,12 @@ RDS, AURORA = "aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInsta
 
 def test_gpu_approval(compute):
     assert findings_of(compute, "gpu-approval") == {
-        ("dev-gpu", "mandatory", f"{label('dev-gpu', NG)} uses GPU type g4dn.xlarge (1 GPU) in dev, where GPU types are "
-                                 "not allowed; use a CPU instance type, or run GPU work in staging or prod"),
-        ("train", "mandatory", f"{label('train', NG)} uses GPU type p3.8xlarge (4 GPU, 32 vCPU) in staging, a large GPU "
-                               "type (4+ GPUs or 32+ vCPU) that needs an approval: add a waiver, or pick a smaller GPU "
-                               "type (e.g. g5.xlarge)"),
+        ("dev-gpu", "mandatory", f"{label('dev-gpu', NG)} uses GPU type g4dn.xlarge (1 nvidia t4 GPU) in dev, where GPU "
+                                 "and accelerator types are not allowed; use a CPU instance type, or run GPU and "
+                                 "accelerator work in staging or prod"),
+        ("train", "mandatory", f"{label('train', NG)} uses GPU type p3.8xlarge (4 nvidia v100 GPUs, 32 vCPU) in staging, "
+                               "a large GPU or accelerator type (4+ GPUs or accelerators, or 32+ vCPU) that needs an "
+                               "approval: add a waiver, or pick a smaller type (e.g. g5.xlarge, inf2.xlarge)"),
     }  # infer (small GPUs in staging), core and the CPU-only pools pass
 
 

@@ -22,7 +22,7 @@ from opa_client import OpaClient
 from .errors import TollgateError
 from .rego import PACKAGE, Rule, RuleResult, RuleSet, reference_data, rule_part
 
-DATA_ROOTS = ("config", "instance_types", "aws")  # data documents the rules read (plus input-borne stack)
+DATA_ROOTS = ("config", "instance_types", "database_classes", "aws")  # data documents the rules read (plus input-borne stack)
 
 
 def _data(rules: RuleSet) -> dict[str, Any]:

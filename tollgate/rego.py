@@ -252,11 +252,45 @@ def taggable_types() -> frozenset[str]:
 
 @cache
 def reference_data() -> dict[str, Any]:
-    """Facts the rules need: instance specs from the price table, taggable AWS types."""
-    prices = yaml.load((DATA_DIR / "aws-us-east-1.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    specs = {t: {"vcpu": v["vcpu"], "gpus": v.get("gpus", 0), "memory_gib": v["memory_gib"]}
-             for t, v in prices["ec2_on_demand_hourly"].items()}
-    return {"instance_types": specs, "aws": {"taggable_types": {t: True for t in sorted(taggable_types())}}}
+    """Facts the rules need: every current EC2 type, RDS class and ElastiCache node type (the sourced table
+    tollgate/data/aws-instance-types.json, scripts/gen_instance_types.py), taggable AWS types."""
+    table = json.loads((DATA_DIR / "aws-instance-types.json").read_text(encoding="utf-8"))
+    names = {"instance_types": "EC2 instance types", "db": "RDS instance classes", "cache": "ElastiCache node types"}
+    dates = {"instance_types": table["as_of"]["ec2_instance_types"], "db": table["as_of"]["rds_classes"],
+             "cache": table["as_of"]["cache_node_types"]}
+    return {"instance_types": {t: _rule_spec(spec) for t, spec in table["ec2_instance_types"].items()},
+            "database_classes": {"db": _class_specs(table["rds_classes"]), "cache": _class_specs(table["cache_node_types"])},
+            "aws": {"taggable_types": {t: True for t in sorted(taggable_types())},
+                    "tables": {k: {"name": names[k], "as_of": dates[k]} for k in names}}}
+
+
+def _rule_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """An EC2 type as the rules read it: vCPU, memory, GPUs and other accelerators; a type with either also has
+    `devices` (both counted), `kind` (GPU or accelerator) and `device` (them in words, for a message)."""
+    gpus, other = spec["gpus"], spec.get("accelerators", {}).get("count", 0)
+    has_gpu = gpus > 0 or "gpu_model" in spec  # a GPU share (g6f) counts no whole GPU, but is a GPU type
+    kind = "GPU" if has_gpu else "accelerator" if other else ""
+    rule_spec = {"vcpu": spec["vcpu"], "memory_gib": spec["memory_gib"], "gpus": gpus, "accelerators": other,
+                 "accelerated": bool(kind)}
+    if kind:  # only on such types: each field is data the engine loads, for every type of the table
+        rule_spec.update(devices=gpus + other, kind=kind, device=_device_text(spec, kind))
+    return rule_spec
+
+
+def _device_text(spec: dict[str, Any], kind: str) -> str:
+    """`1 nvidia a10g GPU`, `0.125 of one nvidia l4 GPU`, `16 aws trainium accelerators`."""
+    if kind == "GPU":
+        count = spec["gpus"] or f"{spec.get('gpu_share', 'a share')} of one"
+        words = (count, spec.get("gpu_manufacturer"), spec.get("gpu_model"), "GPUs" if spec["gpus"] > 1 else "GPU")
+    else:
+        acc = spec["accelerators"]
+        words = (acc["count"], acc.get("manufacturer"), acc["name"], "accelerators" if acc["count"] > 1 else "accelerator")
+    return " ".join(str(w) for w in words if w)
+
+
+def _class_specs(classes: dict[str, Any]) -> dict[str, Any]:
+    """RDS classes or ElastiCache node types by name: vCPU and memory where the table gives them."""
+    return {name: {k: v for k, v in spec.items() if k in ("vcpu", "memory_gib")} for name, spec in classes.items()}
 
 
 def engine_message(exc: Exception | str, with_position: bool = True) -> str:

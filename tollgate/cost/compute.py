@@ -20,8 +20,9 @@ def instance(r: Resource, ctx: Context) -> Cost:
     kind = i.get("instanceType") or (template.inputs.get("instanceType") if template else None)
     market = obj(i.get("instanceMarketOptions") or (template.inputs.get("instanceMarketOptions") if template else None)
                  ).get("marketType")
-    if text(kind) is None or prices.on_demand(kind) is None:
-        return not_priced(f"instance type {shown(kind or 'unknown')} not in the price table")
+    why = prices.why_not_priced([kind])
+    if why:
+        return not_priced(why)
     hourly = prices.spot(kind) if market == "spot" else prices.on_demand(kind)
     u = ctx.resolve(r, ("hours",))
     hours = u.get("hours") if u.get("hours") is not None else prices.hours
@@ -67,8 +68,11 @@ def batch_environment(r: Resource, ctx: Context) -> Cost:
     types = items(res.get("instanceTypes"))
     unknown = [shown(t) for t in types if text(t) is None or prices.vcpus(t) is None]
     if not types or unknown:
-        return not_priced(f"instance types {', '.join(unknown) or 'not listed'}: not sizes in the price table "
+        return not_priced(f"instance types {', '.join(unknown) or 'not listed'}: not current EC2 instance sizes "
                           "(families and 'optimal' cannot be priced); list instance sizes")
+    why = prices.why_not_priced(types)
+    if why:  # known sizes, but one has no price: the mean over them would be a guess
+        return not_priced(why)
     vcpu_hours, origin = _vcpu_hours(r, ctx, amount(res.get("minVcpus")) or 0.0)
     if vcpu_hours is None:
         return not_priced(origin)

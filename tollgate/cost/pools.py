@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..model import Resource
 from . import ebs
-from .common import Cost, amount, items, not_priced, num, obj, quantity, rate, shown, share, text
+from .common import Cost, amount, items, not_priced, num, obj, quantity, rate, share
 from .context import Context
 from .schedule import Action, Sizes, weekly_average
 
@@ -111,9 +111,9 @@ def _actions(schedules: list[Resource]) -> list[Action]:
 
 def price(r: Resource, ctx: Context, pool: Pool, schedules: list[Resource]) -> Cost:
     prices, hours_month = ctx.prices, ctx.prices.hours
-    missing = [shown(t) for t in pool.types if text(t) is None or prices.on_demand(t) is None]
-    if missing:
-        return not_priced(f"instance type(s) {', '.join(missing)} not in the price table")
+    why = prices.why_not_priced(pool.types)
+    if why:
+        return not_priced(why)
     on_demand = prices.mean_hourly(pool.types, spot=False)
     hourly = pool.spot * prices.mean_hourly(pool.types, spot=True) + (1 - pool.spot) * on_demand
     node_hours, how = _node_hours(r, ctx, pool, _actions(schedules))

@@ -1,11 +1,14 @@
 """The sourced price table (tollgate/data/aws-us-east-1.yaml, with its provenance) behind small lookups.
 
-Every number the estimator uses comes from that file; nothing here is a price.
+Every price the estimator uses comes from that file; nothing here is a price. Instance specs (vCPUs) come
+from the table of every current EC2 type (tollgate/data/aws-instance-types.json), so a known type the price
+table does not price is "not priced", never unknown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from statistics import mean
@@ -16,6 +19,7 @@ import yaml
 from ..errors import YAML_LOADER
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "aws-us-east-1.yaml"
+SPECS = TABLE.with_name("aws-instance-types.json")
 # S3 lifecycle storage classes -> price-table keys (Intelligent-Tiering is split by tier in storage.py).
 S3_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
 
@@ -23,6 +27,7 @@ S3_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "GLACIER", 
 @dataclass(frozen=True)
 class Prices:
     raw: dict[str, Any]
+    specs: dict[str, Any] = field(default_factory=dict)  # EC2 type -> vcpu, memory_gib, gpus, ... (every current type)
 
     @property
     def hours(self) -> float:
@@ -50,8 +55,20 @@ class Prices:
         return None if on_demand is None else on_demand * (1 - float(self.raw["spot_discount_typical"]["value"]))
 
     def vcpus(self, instance_type: str) -> Optional[int]:
-        spec = self.raw["ec2_on_demand_hourly"].get(instance_type)
+        spec = self.specs.get(instance_type)
         return int(spec["vcpu"]) if spec else None
+
+    def why_not_priced(self, types: list[Any]) -> Optional[str]:
+        """Why these instance types cannot be priced, or None when each has an on-demand price. A known type
+        without a price is told apart from a name no table knows (a typo, a family, a retired type)."""
+        unpriced = [t for t in types if isinstance(t, str) and t in self.specs and self.on_demand(t) is None]
+        unknown = [t if isinstance(t, str) else "unknown" for t in types if not isinstance(t, str) or t not in self.specs]
+        reasons = []
+        if unpriced:
+            reasons.append(f"{', '.join(unpriced)}: known EC2 type{_s(unpriced)} without a price in the price table")
+        if unknown:
+            reasons.append(f"{', '.join(unknown)}: not {'current EC2 types' if _s(unknown) else 'a current EC2 type'}")
+        return f"instance type{_s(types)} " + "; ".join(reasons) if reasons else None
 
     def mean_hourly(self, types: list[str], spot: bool) -> Optional[float]:
         """Mean hourly price of interchangeable types: the fleet lands on any of them."""
@@ -91,6 +108,11 @@ class Prices:
         return self.raw[key]
 
 
+def _s(things: list[Any]) -> str:
+    return "s" if len(things) > 1 else ""
+
+
 @cache
 def load() -> Prices:
-    return Prices(yaml.load(TABLE.read_text(encoding="utf-8"), Loader=YAML_LOADER))
+    specs = json.loads(SPECS.read_text(encoding="utf-8"))["ec2_instance_types"]
+    return Prices(yaml.load(TABLE.read_text(encoding="utf-8"), Loader=YAML_LOADER), specs)
