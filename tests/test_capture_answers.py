@@ -185,6 +185,8 @@ bucket.arn.apply(lambda arn: aws.s3.BucketPolicy("policy", bucket=bucket.id, pol
 aws.iam.Policy("read", policy=bucket.arn.apply(lambda arn: json.dumps({"Statement": [{"Resource": arn}]})))
 # a known value: the callback runs, and what it makes is judged
 pulumi.Output.from_input("t3.micro").apply(lambda t: aws.ec2.Instance("ran", ami="ami-1", instance_type=t))
+# a data source call: the SDK's code names Resource classes (isinstance tests) but makes none
+bucket.id.apply(lambda registry: aws.ecr.get_credentials(registry_id=registry))
 """
 
 

@@ -122,3 +122,12 @@ def test_a_named_virtualenv_becomes_a_link_to_the_cached_one(tmp_path):
     (tmp_path / "cached").mkdir()
     corpus.use_venv(tmp_path, tmp_path / "cached")
     assert (tmp_path / "venv").resolve() == (tmp_path / "cached").resolve()
+
+
+def test_a_requirement_fix_replaces_the_stated_requirement_and_fails_when_it_is_gone():
+    stated, instead, _ = corpus.REQUIREMENT_FIXES["aws-py-hub-and-spoke-network"]
+    text = f"pulumi>=3.0.0,<4.0.0\n{stated}\n"
+    assert corpus.fixed_requirements("aws-py-hub-and-spoke-network", text) == f"pulumi>=3.0.0,<4.0.0\n{instead}\n"
+    assert corpus.fixed_requirements("aws-py-s3-folder", text) == text
+    with pytest.raises(SystemExit, match="no longer states"):
+        corpus.fixed_requirements("aws-py-hub-and-spoke-network", "pulumi\n")

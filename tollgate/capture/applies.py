@@ -4,7 +4,8 @@ An `apply` callback runs only once its value is known; at preview a value that a
 computes (an id, an arn) is not, so the callback is skipped, under `pulumi preview` as here. A resource made
 inside it is never registered, so never judged: the report must say so. Most callbacks only compute a value
 (a policy text, a name); which ones make resources is read from their code: the names they load, followed
-attribute by attribute, that are Resource classes, directly or in the functions they call.
+attribute by attribute, that are Resource classes, directly or in the project's functions they call (an SDK
+function merely naming a Resource class, say in an isinstance test, makes none).
 Runs inside the program's process (see child.py).
 """
 
@@ -67,11 +68,13 @@ def _codes(code: CodeType):
             yield from _codes(const)
 
 
-def resources_made(callback: Callable, depth: int = 0, seen: set | None = None) -> list[str]:
+def resources_made(callback: Callable, root: Path, depth: int = 0, seen: set | None = None) -> list[str]:
     """The Resource classes the callback may construct, as its code names them (`aws.ec2.Subnet`)."""
     seen = set() if seen is None else seen
     found = _function(callback)
     if found is None or depth > MAX_DEPTH or found[0] in seen:
+        return []
+    if depth and not in_project(found[0].__code__.co_filename, root):
         return []
     fn, cells = found
     seen.add(fn)
@@ -82,7 +85,7 @@ def resources_made(callback: Callable, depth: int = 0, seen: set | None = None) 
         for ins in list(dis.get_instructions(code)) + [None]:
             name = ins.opname if ins else ""
             if name in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CLASSDEREF"):
-                made += _judge(obj, chain, depth, seen)
+                made += _judge(obj, chain, root, depth, seen)
                 chain = [str(ins.argval)]
                 scope = cells if name.endswith("DEREF") else fn.__globals__
                 obj = scope.get(chain[0], getattr(builtins, chain[0], _MISSING))
@@ -93,18 +96,18 @@ def resources_made(callback: Callable, depth: int = 0, seen: set | None = None) 
                 except Exception:  # noqa: BLE001 - a property that fails: nothing to follow
                     obj = _MISSING
             else:
-                made += _judge(obj, chain, depth, seen)
+                made += _judge(obj, chain, root, depth, seen)
                 obj, chain = _MISSING, []
     return sorted(set(made))
 
 
-def _judge(obj: Any, chain: list[str], depth: int, seen: set) -> list[str]:
+def _judge(obj: Any, chain: list[str], root: Path, depth: int, seen: set) -> list[str]:
     if obj is _MISSING:
         return []
     if isinstance(obj, type):
         return [".".join(chain)] if issubclass(obj, pulumi.Resource) else []
     if callable(obj) and not isinstance(obj, type(sys)):
-        return resources_made(obj, depth + 1, seen)
+        return resources_made(obj, root, depth + 1, seen)
     return []
 
 
@@ -143,7 +146,7 @@ class Applies:
             data = site["output"]._data
             if site["ran"] or not data.done() or data.cancelled() or data.exception() or data.result().is_known:
                 continue
-            made = resources_made(site["func"])
+            made = resources_made(site["func"], self.root)
             if not made:
                 continue
             key = (shown(site["file"], self.root), site["line"])
