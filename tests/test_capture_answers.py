@@ -292,3 +292,23 @@ def test_a_resource_passed_as_an_input_is_recorded_as_the_engine_marshals_it(tmp
     snapshot = capture_source(tmp_path, REFERENCES, CONFIG)
     vm = next(r for r in snapshot.resources if r.name == "vm")
     assert vm.inputs["iamInstanceProfile"] == UNKNOWN  # its id: unknown until the profile is created
+
+
+def test_a_placeholder_has_the_declared_shape_and_marks_what_text_it_can():
+    import enum
+    import typing
+
+    from pulumi_aws.ec2 import GetAmiResult
+
+    from tollgate.capture.answers import PLACEHOLDER, placeholder
+
+    class Tier(str, enum.Enum):
+        HOT = "hot"
+        COLD = "cold"
+
+    assert placeholder(Tier, "t") == "hot"  # the SDK takes only a member
+    assert placeholder(typing.Optional[typing.Sequence[int]], "n") == [0, 0, 0]
+    assert placeholder(typing.Mapping[str, str], "m") == {}
+    ami = placeholder(GetAmiResult, "getAmi")
+    assert ami["id"] == f"{PLACEHOLDER}-getAmi.id" and ami["mostRecent"] is False
+    assert ami["blockDeviceMappings"][0]["deviceName"] == f"{PLACEHOLDER}-getAmi.blockDeviceMappings-0.deviceName"

@@ -3,8 +3,8 @@
 In this order of preference: an answer the user pinned for the stack (datasources.<stack>.yaml), one computed
 exactly (computed.py), one from a sourced table (availability zones), else a placeholder of the declared
 shape, read off the SDK's typed result class. A placeholder string carries PLACEHOLDER, and the capture records
-any input holding one as unknown, so a rule never takes a placeholder for a fact. Numbers and booleans
-cannot carry a mark: they are 0 and false (say so where it matters: README, "Data sources").
+any input holding one as unknown, so a rule never takes a placeholder for a fact. Numbers, booleans and enums
+cannot carry a mark: they are 0, false and the first member (README, "Data sources", says so).
 Runs inside the program's process (see child.py).
 """
 
@@ -31,6 +31,8 @@ def placeholder(typ: Any, label: str, depth: int = 0) -> Any:
         return False
     if what in ("int", "float"):
         return 0
+    if what == "enum":  # only a member is a value the SDK accepts: the first, unmarked like a number
+        return next(iter(inner)).value
     if what == "map" or depth >= MAX_DEPTH:
         return {}
     if what == "list":
@@ -117,7 +119,7 @@ def conform(value: Any, typ: Any, depth: int = 0) -> Any:
     what, inner = sdk_types.kind(typ)
     if value == UNKNOWN or isinstance(value, dict) and "4dabf18193072939515e22adb298388d" in value:
         return value  # unknown or secret: as it is
-    if what == "any" or depth >= MAX_DEPTH:
+    if what in ("any", "enum") or depth >= MAX_DEPTH:
         return value
     if what == "str":
         if isinstance(value, (dict, list)):

@@ -125,9 +125,10 @@ class CaptureMonitor(MockMonitor):
         self.transforms_of[urn] = list(request.transforms)
         props, opts = self._apply_transforms(request.type, request.name, request.custom, request.parent,
                                              request.object, _options_of(request), list(request.transforms))
+        raw = json_format.MessageToDict(props)
         record = {
             "urn": urn, "type": request.type, "name": request.name, "custom": bool(request.custom),
-            "inputs": decode_struct(props), "parent": request.parent or None,
+            "inputs": decode(raw), "parent": request.parent or None,
             "provider": self._provider(request, opts.provider),
             "dependencies": list(opts.depends_on),
             # As the engine tells analyzers: only properties that do depend on something.
@@ -146,16 +147,15 @@ class CaptureMonitor(MockMonitor):
             # A remote component's outputs are whatever its provider computes: unknown at preview.
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=struct_pb2.Struct())
         # A preview: the engine answers an empty id (unknown to the SDK).
-        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=self._outputs(request.type, props,
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=self._outputs(request.type, props, raw,
                                                                                           request.custom))
 
-    def _outputs(self, type_: str, props: struct_pb2.Struct, custom: bool) -> struct_pb2.Struct:
+    def _outputs(self, type_: str, props: struct_pb2.Struct, raw: dict[str, Any], custom: bool) -> struct_pb2.Struct:
         """The inputs as the provider's outputs: each kept where it has the output's declared type."""
         cls = resource_class(type_) if custom else None
         declared = output_types(cls) if cls is not None else {}
         if not declared:
             return props
-        raw = json_format.MessageToDict(props)
         shaped = {k: conform(v, declared[k]) if k in declared else v for k, v in raw.items()}
         if shaped == raw:
             return props

@@ -8,6 +8,7 @@ Runs inside the program's process (see child.py).
 from __future__ import annotations
 
 import collections.abc
+import enum
 import importlib
 import typing
 from functools import cache
@@ -104,10 +105,12 @@ def unwrap(typ: Any) -> Any:
 
 
 def kind(typ: Any) -> tuple[str, Any]:
-    """A declared type as ("str"|"int"|"float"|"bool"|"list"|"map"|"object"|"any", element or class)."""
+    """A declared type as ("str"|"int"|"float"|"bool"|"enum"|"list"|"map"|"object"|"any", element or class)."""
     typ = unwrap(typ)
     origin = typing.get_origin(typ)
     args = typing.get_args(typ)
+    if isinstance(typ, type) and issubclass(typ, enum.Enum):
+        return "enum", typ
     if typ is str:
         return "str", None
     if typ is bool:
