@@ -241,9 +241,22 @@ def test_table_lists_costs_totals_and_what_is_not_priced(snapshot):
     assert "as of 2026-07" in text and "TOTAL" in text
     lines = text.splitlines()
     row = next(line for line in lines if line.startswith("workers-node-group "))
-    assert row.split()[2:] == ["$367.39", "$860.98", "$493.59", "57%"]
+    assert row.split()[2:] == ["$367.39", "$860.98", "$493.59", "57.3%"]  # savings with one decimal everywhere
     assert not any(line.startswith("app-role ") for line in lines)       # free lines stay in the JSON
-    assert "Not priced, in neither total" in text and "events (dynamodb/Table)" in text
+    not_priced = len(estimate(snapshot).not_priced)
+    assert f"{not_priced} resources not priced, in neither total:" in text and "events (dynamodb/Table)" in text
+
+
+def test_a_table_with_everything_priced_has_no_not_priced_line_and_counts_read_alike():
+    from tollgate.model import Resource, Snapshot
+
+    bucket = Resource("urn:pulumi:dev::p::aws:s3/bucket:Bucket::b", "aws:s3/bucket:Bucket", "b", True, {})
+    role = Resource("urn:pulumi:dev::p::aws:iam/role:Role::r", "aws:iam/role:Role", "r", True, {})
+    text = render_table(estimate(Snapshot("p", "dev", [role])))
+    assert "not priced" not in text.lower()
+    assert "1 resource cost nothing by itself" in text and "TOTAL (0 resources)" in text
+    text = render_table(estimate(Snapshot("p", "dev", [bucket, role])))
+    assert "1 resource not priced, in neither total:" in text
 
 
 def _one(resource):

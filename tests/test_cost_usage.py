@@ -81,4 +81,7 @@ def test_usage_entries_that_match_nothing_are_reported():
     assert est.notes == ["usage file entry 'a-typo' matches no resource name or URN (stacks/usage.dev.yaml)"]
     assert not est.resources[1].priced and "expected_gb on its TieredBucket" in est.resources[1].basis
     alone = estimate(Snapshot("p", "dev", [_bucket("b", parent=None)])).resources[0]
-    assert not alone.priced and alone.basis == "no expected storage: set storage_gb for b in the stack's usage file"
+    assert not alone.priced and alone.basis == ("no expected storage: set storage_gb for b in usage.dev.yaml (beside "
+                                                "Pulumi.dev.yaml)")
+    at = estimate(Snapshot("p", "dev", [_bucket("b", parent=None)]), load_usage(Path.cwd() / "stacks/usage.dev.yaml"))
+    assert at.resources[0].basis.endswith("set storage_gb for b in stacks/usage.dev.yaml")  # the file it would be

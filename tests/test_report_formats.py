@@ -313,7 +313,7 @@ def test_table_lists_a_waived_finding_as_waived():
     text = table.render(waived(judged("untagged")))
     assert (f"    WAIVED    TG008 bucket-lifecycle  (mandatory; waived by {WAIVER.owner} until {WAIVER.expires}: "
             f"{WAIVER.reason})") in text
-    assert text.splitlines()[-1] == "FAIL: 6 mandatory, 0 advisory, 0 remediate finding(s), 1 waived on 4 of 5 resources"
+    assert text.splitlines()[-1] == "FAIL: 6 mandatory, 0 advisory, 0 remediate, 1 waived findings on 4 of 5 resources"
 
 
 def test_markdown_escapes_cells():
@@ -442,3 +442,18 @@ def test_base_snapshot_is_read_and_a_bad_one_exits_2(capsys, tmp_path, untagged_
     bad.write_text('{"resources": []}')
     code, out, err = run(capsys, *base, "--base-snapshot", str(bad))
     assert code == 2 and "not a Tollgate snapshot" in err
+
+
+def test_table_and_markdown_list_findings_in_one_order_and_a_checkov_id_once():
+    report = judged("untagged")
+    check = Finding(rule="CKV_AWS_18", id="CKV_AWS_18", urn=report.findings[0].urn, type=report.findings[0].type,
+                    name=report.findings[0].name, enforcement="mandatory", severity="high",
+                    message="Ensure the S3 bucket has access logging enabled", source="checkov")
+    both = with_findings(report, [*report.findings[::-1], check])  # handed over in another order
+    text, comment = table.render(both), markdown.render(both)
+    assert "CKV_AWS_18 CKV_AWS_18" not in text and "MANDATORY CKV_AWS_18\n" in text.replace("  ", " ")
+    assert "| CKV_AWS_18 |  |" in comment
+    order = [f.message for f in sorted(both.findings, key=lambda f: (f.urn, f.id, f.message))
+             if f.enforcement == "mandatory"]
+    assert [m for m in order if m in text.replace("\n        ", " ")] == order
+    assert sorted(order, key=comment.index) == order

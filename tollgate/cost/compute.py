@@ -100,8 +100,8 @@ def _vcpu_hours(r: Resource, ctx: Context, min_vcpus: float) -> tuple[Optional[f
         return floor, f"minVcpus {quantity(min_vcpus)} always on"
     if not _is_spot(r) and _has_spot_sibling(r, ctx):
         return 0.0, (f"on-demand fallback behind spot: no vCPU-hours expected; set vcpu_hours for {r.name} in "
-                     "the stack's usage file if spot shortages send work here")
-    return None, (f"no expected usage: set vcpu_hours for {r.name} in the stack's usage file"
+                     f"{ctx.usage_file} if spot shortages send work here")
+    return None, (f"no expected usage: set vcpu_hours for {r.name} in {ctx.usage_file}"
                   + ctx.component_hint(r, "SpotComputeEnvironment", "expected_vcpu_hours"))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from ..model import Resource, Snapshot
@@ -39,6 +40,9 @@ class Resolved:
 class Context:
     def __init__(self, snapshot: Snapshot, usage: Usage, prices: Prices):
         self.usage, self.prices = usage, prices
+        # What a fix names: the stack's usage file where it is known, else where it goes.
+        self.usage_file = _from_here(usage.path) if usage.path else \
+            f"usage.{snapshot.stack}.yaml (beside Pulumi.{snapshot.stack}.yaml)"
         self.by_urn = {r.urn: r for r in snapshot.resources}
         self._dependents: dict[str, list[tuple[Resource, str]]] = defaultdict(list)
         self._descendants: dict[str, list[Resource]] = defaultdict(list)
@@ -113,3 +117,9 @@ class Context:
                 split = share > 1 and key not in ("data_age_days", "duration_ms", "memory_mb", "lcu", "peak_nodes")
                 out.values[key] = source[key] / share if split else source[key]
                 out.origins[key] = f"{origin}, 1/{share}" if split else origin
+
+
+def _from_here(path: str) -> str:
+    """A path as the user can open it from where they ran tollgate."""
+    here, target = Path.cwd(), Path(path)
+    return str(target.relative_to(here)) if target.is_absolute() and target.is_relative_to(here) else path

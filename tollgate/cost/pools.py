@@ -158,13 +158,13 @@ def _node_hours(r: Resource, ctx: Context, pool: Pool, actions: list[Action]) ->
     if u.get("node_hours") is not None:
         return u.get("node_hours"), f"{quantity(u.get('node_hours'))} node-h ({u.origin('node_hours')})"
     if pool.sizes is None:
-        return None, f"desired size unknown at preview: set node_hours for {r.name} in the stack's usage file"
+        return None, f"desired size unknown at preview: set node_hours for {r.name} in {ctx.usage_file}"
     if not actions:
         return pool.sizes.desired * hours_month, f"{pool.sizes.desired} × {quantity(hours_month)} h"
     try:
         average = weekly_average(pool.sizes, actions)
     except ValueError as exc:
-        return None, f"{exc}; set node_hours for {r.name} in the stack's usage file"
+        return None, f"{exc}; set node_hours for {r.name} in {ctx.usage_file}"
     names = ", ".join(a.name for a in actions)
     return average * hours_month, (f"{quantity(average * hours_month)} node-h ({average:.3f} nodes on average "
                                    f"of the week under schedules {names}; {pool.sizes.desired} without them)")

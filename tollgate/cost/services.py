@@ -79,7 +79,7 @@ def lambda_function(r: Resource, ctx: Context) -> Cost:
     u = ctx.resolve(r, ("requests", "duration_ms", "memory_mb"))
     missing = [k for k in ("requests", "duration_ms") if u.get(k) is None]
     if missing:
-        return not_priced(f"no expected usage: set {' and '.join(missing)} for {r.name} in the stack's usage file")
+        return not_priced(f"no expected usage: set {' and '.join(missing)} for {r.name} in {ctx.usage_file}")
     requests, seconds = u.get("requests"), u.get("requests") * u.get("duration_ms") / 1000
     memory = u.get("memory_mb") if u.get("memory_mb") is not None else (amount(i.get("memorySize")) or 128.0)
     arm = "arm64" in items(i.get("architectures"))

@@ -105,7 +105,7 @@ def bucket(r: Resource, ctx: Context) -> Cost:
     u = ctx.resolve(r, ("storage_gb", "objects", "data_age_days"))
     gb = u.get("storage_gb")
     if gb is None:
-        return not_priced(f"no expected storage: set storage_gb for {r.name} in the stack's usage file"
+        return not_priced(f"no expected storage: set storage_gb for {r.name} in {ctx.usage_file}"
                           + ctx.component_hint(r, "TieredBucket", "expected_gb"))
     rules, tiers = lifecycle(r, ctx), archive_tiers(r, ctx)
     transitions = rules.transitions or ([(0.0, IT)] if tiers else [])  # a tiering config implies IT uploads

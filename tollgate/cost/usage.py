@@ -44,7 +44,8 @@ class Usage:
     """Expected usage by resource name, component name or URN."""
 
     entries: dict[str, dict[str, float]] = field(default_factory=dict)
-    file: Optional[str] = None
+    file: Optional[str] = None   # the file read, if there was one
+    path: Optional[str] = None   # where the stack's usage file is or would be: what a fix tells the user to edit
 
     def lookup(self, resource: Resource) -> dict[str, float]:
         """The entry for a resource: by name, then by URN (the more precise key wins)."""
@@ -56,8 +57,10 @@ def usage_path(stack_config_dir: Path, stack: str) -> Path:
 
 
 def load_usage(path: Optional[Path]) -> Usage:
-    if path is None or not Path(path).exists():
+    if path is None:
         return Usage()
+    if not Path(path).exists():
+        return Usage(path=str(path))
     where = str(path)
     try:
         root = yaml.compose(Path(path).read_text(encoding="utf-8"))
@@ -66,8 +69,8 @@ def load_usage(path: Optional[Path]) -> Usage:
         raise TollgateError(f"usage file is not valid YAML: {getattr(exc, 'problem', exc)}", where,
                             mark.line + 1 if mark else None, FIX) from exc
     if root is None:
-        return Usage(file=where)
-    return Usage(_entries(_mapping(root, "the usage file", where), where), where)
+        return Usage(file=where, path=where)
+    return Usage(_entries(_mapping(root, "the usage file", where), where), where, where)
 
 
 def _fail(message: str, file: str, node: yaml.Node) -> TollgateError:

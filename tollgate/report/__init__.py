@@ -30,6 +30,17 @@ class RuleMeta:
                    str(getattr(rule, "file", "")).replace("\\", "/").rsplit("/", 1)[-1])
 
 
+def plural(n: int, word: str) -> str:
+    """One wording for counts in every format: `1 resource`, `2 resources`."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def finding_order(f: Finding) -> tuple[Any, ...]:
+    """The order every format lists findings in: mandatory first, then by resource, rule ID and message."""
+    level = "waived" if f.waiver is not None else f.enforcement
+    return ({"mandatory": 0, "remediate": 1, "advisory": 2, "waived": 3}[level], f.urn, f.id, f.message)
+
+
 def failing(findings: Iterable[Finding], fail_on: str = "mandatory") -> list[Finding]:
     """The findings that fail the run under `--fail-on`: blocking ones, plus unwaived advisories for `advisory`."""
     if fail_on == "never":

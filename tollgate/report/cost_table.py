@@ -10,6 +10,7 @@ import textwrap
 
 from ..cost import Estimate, LineItem
 from ..cost.estimate import PRICERS
+from . import plural
 
 COLUMNS = ("RESOURCE", "TYPE", "MONTHLY", "NAIVE", "SAVING", "%")
 
@@ -21,7 +22,7 @@ def _usd(x: float) -> str:
 def _saving(monthly: float, baseline: float) -> tuple[str, str]:
     """Saving as the reader would subtract the two printed amounts, and its share of the naive cost."""
     saving = round(baseline, 2) - round(monthly, 2)
-    return _usd(saving), (f"{saving / baseline:.0%}" if baseline > 0 and round(saving, 2) else "")
+    return _usd(saving), (f"{saving / baseline:.1%}" if baseline > 0 and round(saving, 2) else "")
 
 
 def _short_type(token: str) -> str:
@@ -43,7 +44,7 @@ def render_table(estimate: Estimate, width: int = 110) -> str:
     rows = sorted((i for i in estimate.resources if shown(i)), key=lambda i: (-i.monthly_usd, i.name))
     cells = [(i.name, _short_type(i.type), _usd(i.monthly_usd), _usd(i.baseline_monthly_usd),
               *_saving(i.monthly_usd, i.baseline_monthly_usd)) for i in rows]
-    total = (f"TOTAL ({len(rows)} priced)", "", _usd(estimate.monthly_usd), _usd(estimate.baseline_monthly_usd),
+    total = (f"TOTAL ({plural(len(rows), 'resource')})", "", _usd(estimate.monthly_usd), _usd(estimate.baseline_monthly_usd),
              *_saving(estimate.monthly_usd, estimate.baseline_monthly_usd))
     widths = [max(len(c[k]) for c in [COLUMNS, *cells, total]) for k in range(len(COLUMNS))]
 
@@ -58,10 +59,11 @@ def render_table(estimate: Estimate, width: int = 110) -> str:
         out += _wrap(item.basis, width, " " * 4, " " * 6)
     out += ["-" * len(line(total)), line(total), ""]
     hidden = sum(1 for i in estimate.resources if i.priced and not shown(i))
-    out.append(f"{hidden} resource(s) cost nothing by themselves (IAM, configuration, components, ...); "
-               "--format json lists every one with the reason.")
+    out.append(f"{plural(hidden, 'resource')} cost nothing by {'itself' if hidden == 1 else 'themselves'} (IAM, "
+               "configuration, components, ...); --format json lists every one with the reason.")
     missing = estimate.not_priced
-    out.append(f"Not priced, in neither total: {len(missing)}" + (":" if missing else "."))
+    if missing:  # a resource not priced is listed, never counted as $0
+        out.append(f"{plural(len(missing), 'resource')} not priced, in neither total:")
     for i in missing:
         out += _wrap(f"{i.name} ({_short_type(i.type)}): {i.basis}", width, "  ", "      ")
     out += [f"Note: {n}" for n in estimate.notes]

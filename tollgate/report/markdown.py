@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..model import Finding
-from . import Report, failing
+from . import Report, failing, finding_order, plural
 
 TOP_CHANGES = 5
 HEADER = ("ID", "Rule", "Resource", "Location", "Message")
@@ -35,12 +35,8 @@ def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]], align: str = ""
 
 
 def _row(report: Report, f: Finding) -> tuple[str, ...]:
-    return (f.id, f.rule, f"{f.name} ({f.type})" if f.name else f"stack {report.stack}",
+    return (f.id, "" if f.rule == f.id else f.rule, f"{f.name} ({f.type})" if f.name else f"stack {report.stack}",
             report.location(f.urn) or "", f.message)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def status(report: Report, fail_on: str = "mandatory") -> str:
@@ -54,7 +50,7 @@ def status(report: Report, fail_on: str = "mandatory") -> str:
         return f"**Tollgate: {' and '.join(kinds)} finding{'' if len(blocking) == 1 else 's'} {verb} this change**"
     unblocked = sum(1 for f in report.findings if f.blocking)
     if unblocked:  # --fail-on never
-        found = _plural(unblocked, "mandatory finding")
+        found = plural(unblocked, "mandatory finding")
         return f"**Tollgate: passed with {found} (not blocking: --fail-on {fail_on})**"
     return "**Tollgate: passed**"
 
@@ -64,7 +60,7 @@ def _folded(title: str, lines: list[str]) -> list[str]:
 
 
 def _findings(report: Report, fail_on: str) -> list[str]:
-    live = [f for f in report.findings if f.waiver is None]
+    live = sorted((f for f in report.findings if f.waiver is None), key=finding_order)
     out: list[str] = []
     mandatory = [f for f in live if f.enforcement == "mandatory"]
     if mandatory:
@@ -73,14 +69,14 @@ def _findings(report: Report, fail_on: str) -> list[str]:
                         ("remediate", " (filled in by tag remediation)")):
         found = [f for f in live if f.enforcement == level]
         if found:
-            out += _folded(f"{_plural(len(found), level + ' finding')}{note}",
+            out += _folded(f"{plural(len(found), level + ' finding')}{note}",
                            _table(HEADER, [_row(report, f) for f in found]))
-    waived = [f for f in report.findings if f.waiver is not None]
+    waived = sorted((f for f in report.findings if f.waiver is not None), key=finding_order)
     if waived:
         rows = [(*_row(report, f)[:4], f.enforcement, f.waiver.owner, f.waiver.expires, f.waiver.reason, f.message)
                 for f in waived]
         header = ("ID", "Rule", "Resource", "Location", "Level", "Waived by", "Until", "Reason", "Message")
-        out += _folded(_plural(len(waived), "waived finding"), _table(header, rows))
+        out += _folded(plural(len(waived), "waived finding"), _table(header, rows))
     return out
 
 
@@ -119,7 +115,7 @@ def _cost(estimate: Any, base: Any = None) -> list[str]:
     out = ["### Cost", "", line + "."]
     unpriced = [i for i in estimate.resources if not i.priced]
     if unpriced:
-        out += ["", f"{_plural(len(unpriced), 'resource')} not priced (not counted as $0): "
+        out += ["", f"{plural(len(unpriced), 'resource')} not priced (not counted as $0): "
                     + ", ".join(cell(i.name) for i in unpriced[:10]) + (", ..." if len(unpriced) > 10 else "") + "."]
     if base is not None:
         delta = total - base.monthly_usd
