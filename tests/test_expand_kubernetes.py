@@ -375,3 +375,21 @@ def test_the_namespace_config_places_objects_and_unknown_yaml_is_noted(tmp_path)
     note, = snapshot.notes
     assert (note.name, note.type) == ("computed", GROUP)
     assert "(`yaml` is unknown until apply)" in note.message
+
+
+PROVIDED = """
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.yaml.v2 import ConfigGroup
+
+team = k8s.Provider("team-b", namespace="team-b")
+ConfigGroup("placed", objs=[{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+                             "spec": {"replicas": 1}}], opts=pulumi.ResourceOptions(provider=team))
+"""
+
+
+def test_the_components_own_provider_places_objects_and_is_their_provider(tmp_path):
+    snapshot = capture_source(tmp_path, PROVIDED, {"tollgate:environment": "dev", "kubernetes:namespace": "team-a"})
+    placed, = (r for r in snapshot.resources if r.parent == "urn:pulumi:dev::inline::" + GROUP + "::placed")
+    assert (placed.name, placed.inputs["metadata"]["namespace"]) == ("placed:team-b/api", "team-b")
+    assert placed.provider.urn == "urn:pulumi:dev::inline::pulumi:providers:kubernetes::team-b"

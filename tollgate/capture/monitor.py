@@ -165,8 +165,10 @@ class CaptureMonitor(MockMonitor):
 
     def _expand(self, record: dict[str, Any], request) -> None:
         """A remote component's children, as its plugin would register them, else a note that they are unseen."""
+        providers = {package: self._provider_by_ref(ref)["inputs"] for package, ref in request.providers.items()}
         component = expand.Component(type=record["type"], name=record["name"], urn=record["urn"],
-                                     inputs=record["inputs"], pwd=self.pwd, provider_config=self.provider_config)
+                                     inputs=record["inputs"], pwd=self.pwd,
+                                     provider_config={**self.provider_config, **providers})
         try:
             children = expand.expand(component)
         except expand.NotExpanded as exc:
@@ -195,11 +197,11 @@ class CaptureMonitor(MockMonitor):
             })
 
     def _child_provider(self, child: expand.Child, request) -> Optional[dict[str, Any]]:
+        """The provider the plugin would give a child: the component's for that package, else the default."""
         package = child.type.split(":", 1)[0]
-        ref = request.providers.get(package) or (request.provider if request.provider else "")
+        ref = request.providers.get(package) or request.provider
         if ref and ref.split("::")[2:3] == [PROVIDER_PREFIX + package]:
-            provider_urn = ref.rsplit("::", 1)[0]
-            return {"urn": provider_urn, "inputs": self.by_urn.get(provider_urn, {}).get("inputs", {})}
+            return self._provider_by_ref(ref)
         return self._default_provider(package, "")
 
     def _not_expanded(self, record: dict[str, Any], why: str) -> None:
@@ -214,10 +216,14 @@ class CaptureMonitor(MockMonitor):
         if not request.custom or request.type.startswith(PROVIDER_PREFIX):
             return None
         if provider_ref:
-            provider_urn = provider_ref.rsplit("::", 1)[0]
-            explicit = self.by_urn.get(provider_urn)
-            return {"urn": provider_urn, "inputs": explicit["inputs"] if explicit else {}}
+            return self._provider_by_ref(provider_ref)
         return self._default_provider(request.type.split(":", 1)[0], request.version)
+
+    def _provider_by_ref(self, ref: str) -> dict[str, Any]:
+        """An explicit provider named by its reference (`<urn>::<id>`), with the inputs it was registered with."""
+        provider_urn = ref.rsplit("::", 1)[0]
+        explicit = self.by_urn.get(provider_urn)
+        return {"urn": provider_urn, "inputs": explicit["inputs"] if explicit else {}}
 
     def _default_provider(self, package: str, version: str) -> dict[str, Any]:
         """The engine makes one default provider per package and version, configured from stack config."""
@@ -238,11 +244,7 @@ class CaptureMonitor(MockMonitor):
 
     def _provider_inputs(self, package: str, ref: str) -> dict[str, Any]:
         """The inputs of the provider a call goes to: the explicit one it names, else the stack's config."""
-        if ref:
-            record = self.by_urn.get(ref.rsplit("::", 1)[0])
-            if record is not None:
-                return record["inputs"]
-        return self.provider_config.get(package, {})
+        return self._provider_by_ref(ref)["inputs"] if ref else self.provider_config.get(package, {})
 
     # --- questions the program asks ------------------------------------------------------------
     def Invoke(self, request):
