@@ -12,12 +12,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.namespace import Compute, NamespaceGuardrails, NamespaceGuardrailsArgs
-from components.node_pool import CapacityType, OffHours, TaggedNodePool, TaggedNodePoolArgs
-from components.spot_compute import SpotComputeEnvironment, SpotComputeEnvironmentArgs
-from components.tagging import Tagging
-from components.tiered_bucket import TieredBucket, TieredBucketArgs
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.namespace import Compute, NamespaceGuardrails, NamespaceGuardrailsArgs
+from tollgate_components.node_pool import CapacityType, OffHours, TaggedNodePool, TaggedNodePoolArgs
+from tollgate_components.spot_compute import SpotComputeEnvironment, SpotComputeEnvironmentArgs
+from tollgate_components.tagging import Tagging
+from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs
 
 config = pulumi.Config("tollgate")
 environment = config.require("environment")

@@ -4,11 +4,12 @@ instance specs from the price table (tollgate/data/aws-us-east-1.yaml)."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import yaml
 
-PRICE_TABLE = Path(__file__).resolve().parent.parent / "tollgate" / "data" / "aws-us-east-1.yaml"
+from tollgate.bundled import DATA_DIR
+
+PRICE_TABLE = DATA_DIR / "aws-us-east-1.yaml"
 
 
 @cache

@@ -15,17 +15,17 @@ change the provider's URN, and the transform is stack-wide, not scoped to a comp
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from tollgate.bundled import DATA_DIR, RULES_DIR
+
 CONFIG_KEY = "tollgate:tags"
-ROOT = Path(__file__).resolve().parent.parent
-TAGGABLE_TYPES = ROOT / "tollgate" / "data" / "aws-taggable-types.json"
+TAGGABLE_TYPES = DATA_DIR / "aws-taggable-types.json"
 # The required-tags guardrail's own defaults (TG001), so the component and the rule cannot drift apart.
-_RULE = json.loads((ROOT / "rego" / "data.json").read_text(encoding="utf-8"))["config"]["required-tags"]
+_RULE = json.loads((RULES_DIR / "data.json").read_text(encoding="utf-8"))["config"]["required-tags"]
 REQUIRED, ENVIRONMENTS = tuple(_RULE["tags"]), tuple(_RULE["environments"])
 LIST_TAGGED = {"aws:autoscaling/group:Group"}  # tags as [{key, value, propagateAtLaunch}], not a map
 

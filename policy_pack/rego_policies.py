@@ -34,16 +34,20 @@ from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, 
 from pulumi_policy import policy as _pulumi_policy
 from pulumi_policy.deserialize import serialize_properties
 
-# Where the pack's code and rules come from: a built pack (`tollgate pack build`, what `pulumi policy
-# publish` ships) carries them in _vendor/; in this repository the pack sits beside tollgate/ and rego/.
-# Either way that directory goes first on sys.path, so the pack runs the very loader the engine runs.
+# Where the pack's code comes from: a built pack (`tollgate pack build`, what `pulumi policy publish` ships)
+# carries it in _vendor/; in this repository the pack sits beside tollgate/; that directory goes first on
+# sys.path. Otherwise (`tollgate pack path`) the pack runs in the environment tollgate is installed in.
+# The rules are the ones that tollgate package bundles, so the pack runs the very loader the engine runs.
 VENDORED = Path(__file__).resolve().parent / "_vendor"
-REPO_ROOT = VENDORED if (VENDORED / "tollgate").is_dir() else Path(__file__).resolve().parent.parent
-RULES_DIR = REPO_ROOT / "rego"
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+CHECKOUT = Path(__file__).resolve().parent.parent
+SOURCE = next((d for d in (VENDORED, CHECKOUT) if (d / "tollgate" / "__init__.py").is_file()), None)
+if SOURCE is not None and str(SOURCE) not in sys.path:
+    sys.path.insert(0, str(SOURCE))
+# Usage files are the reference stacks' (stacks/usage.<stack>.yaml), known only when served from this repository.
+STACKS_DIR = CHECKOUT / "stacks" if SOURCE == CHECKOUT else None
 
 from tollgate import budget_check, policy_config, remediate  # noqa: E402
+from tollgate.bundled import RULES_DIR  # noqa: E402
 from tollgate.cost import estimate, load_usage, usage_path  # noqa: E402
 from tollgate.evaluate import stack_urn  # noqa: E402
 from tollgate.model import SECRET_SIG, SIG_KEY, ProviderRef, Resource, Snapshot  # noqa: E402
@@ -152,8 +156,8 @@ def cost_within_budget() -> Policy:
         stack_name = os.environ.get("PULUMI_STACK") or pulumi.get_stack()
         project = os.environ.get("PULUMI_PROJECT") or pulumi.get_project()
         snapshot = Snapshot(project, stack_name, resources)
-        usage_file = usage_path(REPO_ROOT / "stacks", stack_name)  # the pack is served from this repository
-        costs = estimate(snapshot, load_usage(usage_file) if usage_file.exists() else None)
+        usage_file = usage_path(STACKS_DIR, stack_name) if STACKS_DIR else None
+        costs = estimate(snapshot, load_usage(usage_file) if usage_file and usage_file.exists() else None)
         for finding in budget_check.cost_findings(snapshot, costs.monthly_usd, len(costs.not_priced),
                                                   stack_urn(snapshot)):
             report_violation(finding.message, finding.urn)

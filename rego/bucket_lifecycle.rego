@@ -203,7 +203,7 @@ stack_deny_bucket_lifecycle contains finding if {
 	some b in bucket_lifecycle_buckets
 	not bucket_lifecycle_any_urns[b.__urn]
 	not bucket_lifecycle_undecided_urns[b.__urn]
-	finding := bucket_lifecycle_finding(b, "has no lifecycle rule; use components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads")
+	finding := bucket_lifecycle_finding(b, "has no lifecycle rule; use tollgate_components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads")
 }
 
 stack_deny_bucket_lifecycle contains finding if {
@@ -211,7 +211,7 @@ stack_deny_bucket_lifecycle contains finding if {
 	bucket_lifecycle_any_urns[b.__urn]
 	not bucket_lifecycle_tiering_urns[b.__urn]
 	not bucket_lifecycle_undecided_urns[b.__urn]
-	finding := bucket_lifecycle_finding(b, "has no enabled lifecycle rule that transitions or expires objects; use components.TieredBucket or add a transition to STANDARD_IA (or an expiration)")
+	finding := bucket_lifecycle_finding(b, "has no enabled lifecycle rule that transitions or expires objects; use tollgate_components.TieredBucket or add a transition to STANDARD_IA (or an expiration)")
 }
 
 stack_deny_bucket_lifecycle contains finding if {
@@ -219,7 +219,7 @@ stack_deny_bucket_lifecycle contains finding if {
 	bucket_lifecycle_any_urns[b.__urn]
 	not bucket_lifecycle_abort_urns[b.__urn]
 	not bucket_lifecycle_undecided_urns[b.__urn]
-	finding := bucket_lifecycle_finding(b, "has no enabled lifecycle rule that aborts incomplete multipart uploads, whose parts are billed until deleted; add abortIncompleteMultipartUpload (e.g. 7 days) or use components.TieredBucket")
+	finding := bucket_lifecycle_finding(b, "has no enabled lifecycle rule that aborts incomplete multipart uploads, whose parts are billed until deleted; add abortIncompleteMultipartUpload (e.g. 7 days) or use tollgate_components.TieredBucket")
 }
 
 stack_warn_bucket_lifecycle contains finding if {

@@ -48,11 +48,11 @@ tg008_stack(resources) := {"resources": resources}
 
 tg008_raw := "`raw` (aws:s3/bucket:Bucket)"
 
-tg008_no_lifecycle(label) := sprintf("%s has no lifecycle rule; use components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads", [label])
+tg008_no_lifecycle(label) := sprintf("%s has no lifecycle rule; use tollgate_components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads", [label])
 
-tg008_no_tiering(label) := sprintf("%s has no enabled lifecycle rule that transitions or expires objects; use components.TieredBucket or add a transition to STANDARD_IA (or an expiration)", [label])
+tg008_no_tiering(label) := sprintf("%s has no enabled lifecycle rule that transitions or expires objects; use tollgate_components.TieredBucket or add a transition to STANDARD_IA (or an expiration)", [label])
 
-tg008_no_abort(label) := sprintf("%s has no enabled lifecycle rule that aborts incomplete multipart uploads, whose parts are billed until deleted; add abortIncompleteMultipartUpload (e.g. 7 days) or use components.TieredBucket", [label])
+tg008_no_abort(label) := sprintf("%s has no enabled lifecycle rule that aborts incomplete multipart uploads, whose parts are billed until deleted; add abortIncompleteMultipartUpload (e.g. 7 days) or use tollgate_components.TieredBucket", [label])
 
 tg008_cannot(label, what) := sprintf("%s: cannot decide the bucket lifecycle at preview, %s", [label, what])
 
@@ -146,7 +146,7 @@ test_bucket_lifecycle_allow_unknown_rules_on_complete_bucket if {
 
 test_bucket_lifecycle_deny_bucket_without_lifecycle if {
 	s := tg008_stack([tg008_bucket("raw")])
-	stack_deny_bucket_lifecycle == {tg008_at(tg008_raw_urn, "`raw` (aws:s3/bucket:Bucket) has no lifecycle rule; use components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads")} with input as s
+	stack_deny_bucket_lifecycle == {tg008_at(tg008_raw_urn, "`raw` (aws:s3/bucket:Bucket) has no lifecycle rule; use tollgate_components.TieredBucket or add a lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and aborts incomplete multipart uploads")} with input as s
 	count(stack_warn_bucket_lifecycle) == 0 with input as s
 }
 

@@ -118,7 +118,7 @@ stack_deny_budget_required contains finding if {
 	budget_required_applies
 	count(budget_required_budgets) == 0
 	count(budget_required_type_unknowns) == 0
-	finding := {"urn": budget_required_stack_urn, "msg": sprintf("Stack `%s` has no AWS Budget of type %s; add components.CostBudget (a monthly budget that alerts on actual and forecasted spend before the limit is reached)", [data.stack.name, budget_required_types_text])}
+	finding := {"urn": budget_required_stack_urn, "msg": sprintf("Stack `%s` has no AWS Budget of type %s; add tollgate_components.CostBudget (a monthly budget that alerts on actual and forecasted spend before the limit is reached)", [data.stack.name, budget_required_types_text])}
 }
 
 stack_deny_budget_required contains finding if {
@@ -126,7 +126,7 @@ stack_deny_budget_required contains finding if {
 	not budget_required_any_undecided
 	count(budget_required_type_unknowns) == 0
 	some b in budget_required_budgets
-	finding := {"urn": b.__urn, "msg": sprintf("%s has no notification at or below %v %% of its limit (actual or forecasted), so nobody hears of an overspend before it happens; add one (e.g. ACTUAL GREATER_THAN 80 PERCENTAGE) or use components.CostBudget", [label(b), data.config["budget-required"].max_threshold_percent])}
+	finding := {"urn": b.__urn, "msg": sprintf("%s has no notification at or below %v %% of its limit (actual or forecasted), so nobody hears of an overspend before it happens; add one (e.g. ACTUAL GREATER_THAN 80 PERCENTAGE) or use tollgate_components.CostBudget", [label(b), data.config["budget-required"].max_threshold_percent])}
 }
 
 stack_warn_budget_required contains finding if {

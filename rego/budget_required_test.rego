@@ -48,9 +48,9 @@ tg010_budget_urn(name) := sprintf("urn:pulumi:dev::atlas::aws:budgets/budget:Bud
 
 tg010_team := "`team` (aws:budgets/budget:Budget)"
 
-tg010_no_budget(stack) := sprintf("Stack `%s` has no AWS Budget of type COST; add components.CostBudget (a monthly budget that alerts on actual and forecasted spend before the limit is reached)", [stack])
+tg010_no_budget(stack) := sprintf("Stack `%s` has no AWS Budget of type COST; add tollgate_components.CostBudget (a monthly budget that alerts on actual and forecasted spend before the limit is reached)", [stack])
 
-tg010_late(label) := sprintf("%s has no notification at or below 100 %% of its limit (actual or forecasted), so nobody hears of an overspend before it happens; add one (e.g. ACTUAL GREATER_THAN 80 PERCENTAGE) or use components.CostBudget", [label])
+tg010_late(label) := sprintf("%s has no notification at or below 100 %% of its limit (actual or forecasted), so nobody hears of an overspend before it happens; add one (e.g. ACTUAL GREATER_THAN 80 PERCENTAGE) or use tollgate_components.CostBudget", [label])
 
 tg010_cannot(label) := sprintf("%s: cannot decide the budget rule at preview, its notifications (or limitAmount) are unknown until apply; build them from known values", [label])
 
@@ -118,7 +118,7 @@ test_budget_required_allow_usage_budget_when_configured if {
 
 test_budget_required_deny_no_budget if {
 	s := {"resources": [tg010_root, tg010_provider, tg010_bucket]}
-	stack_deny_budget_required == {tg010_at(tg010_root_urn, "Stack `dev` has no AWS Budget of type COST; add components.CostBudget (a monthly budget that alerts on actual and forecasted spend before the limit is reached)")} with input as s
+	stack_deny_budget_required == {tg010_at(tg010_root_urn, "Stack `dev` has no AWS Budget of type COST; add tollgate_components.CostBudget (a monthly budget that alerts on actual and forecasted spend before the limit is reached)")} with input as s
 		with data.stack as tg010_dev
 	count(stack_warn_budget_required) == 0 with input as s with data.stack as tg010_dev
 }
@@ -179,7 +179,7 @@ test_budget_required_deny_every_late_budget if {
 
 test_budget_required_deny_tuned_threshold if {
 	s := {"resources": [tg010_bucket, tg010_budget([tg010_pct("ACTUAL", 95)])]}
-	stack_deny_budget_required == {tg010_at(tg010_budget_urn("team"), "`team` (aws:budgets/budget:Budget) has no notification at or below 80 % of its limit (actual or forecasted), so nobody hears of an overspend before it happens; add one (e.g. ACTUAL GREATER_THAN 80 PERCENTAGE) or use components.CostBudget")} with input as s
+	stack_deny_budget_required == {tg010_at(tg010_budget_urn("team"), "`team` (aws:budgets/budget:Budget) has no notification at or below 80 % of its limit (actual or forecasted), so nobody hears of an overspend before it happens; add one (e.g. ACTUAL GREATER_THAN 80 PERCENTAGE) or use tollgate_components.CostBudget")} with input as s
 		with data.stack as tg010_dev
 		with data.config["budget-required"].max_threshold_percent as 80
 }

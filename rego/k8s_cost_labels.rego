@@ -35,7 +35,7 @@ k8s_cost_labels_ok if {
 	}
 }
 
-k8s_cost_labels_fix := "use components.NamespaceGuardrails or add them to metadata.labels" if {
+k8s_cost_labels_fix := "use tollgate_components.NamespaceGuardrails or add them to metadata.labels" if {
 	input.__type == "kubernetes:core/v1:Namespace"
 } else := "add them to metadata.labels" if {
 	input_k8s_kind == "Pod"

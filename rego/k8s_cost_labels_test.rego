@@ -32,7 +32,7 @@ tg014_deployment(metadata) := tg014_resource("kubernetes:apps/v1:Deployment", "a
 	"spec": {"template": {"metadata": {"labels": tg014_labels}, "spec": {"containers": [{"name": "app"}]}}},
 })
 
-tg014_namespace_lacks(labels) := sprintf("`shop` (kubernetes:core/v1:Namespace) lacks cost labels %s; use components.NamespaceGuardrails or add them to metadata.labels", [labels])
+tg014_namespace_lacks(labels) := sprintf("`shop` (kubernetes:core/v1:Namespace) lacks cost labels %s; use tollgate_components.NamespaceGuardrails or add them to metadata.labels", [labels])
 
 tg014_workload_lacks(label, labels) := sprintf("%s lacks cost labels %s; add them to the workload's metadata.labels (pod template labels alone do not count)", [label, labels])
 
@@ -84,7 +84,7 @@ test_k8s_cost_labels_allow_tuned_labels if {
 # --- deny ---
 
 test_k8s_cost_labels_deny_namespace_without_labels if {
-	deny_k8s_cost_labels == {"`shop` (kubernetes:core/v1:Namespace) lacks cost labels team, cost-center; use components.NamespaceGuardrails or add them to metadata.labels"} with input as tg014_namespace({"name": "shop"})
+	deny_k8s_cost_labels == {"`shop` (kubernetes:core/v1:Namespace) lacks cost labels team, cost-center; use tollgate_components.NamespaceGuardrails or add them to metadata.labels"} with input as tg014_namespace({"name": "shop"})
 		with data.stack as tg014_dev
 }
 

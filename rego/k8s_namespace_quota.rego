@@ -123,7 +123,7 @@ stack_deny_k8s_namespace_quota contains {"urn": ns.__urn, "msg": msg} if {
 	not ns.__urn in k8s_quota_guarded
 	count(k8s_quota_maybe_in(ns)) == 0
 	kinds := data.config["k8s-namespace-quota"].kinds
-	msg := sprintf("%s has no %s in it; use components.NamespaceGuardrails or create a %s whose metadata.namespace is this namespace's metadata.name output", [label(ns), concat(" or ", kinds), kinds[0]])
+	msg := sprintf("%s has no %s in it; use tollgate_components.NamespaceGuardrails or create a %s whose metadata.namespace is this namespace's metadata.name output", [label(ns), concat(" or ", kinds), kinds[0]])
 }
 
 stack_warn_k8s_namespace_quota contains {"urn": ns.__urn, "msg": msg} if {

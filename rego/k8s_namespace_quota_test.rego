@@ -35,7 +35,7 @@ tg013_guard(kind, name, metadata, deps) := tg013_resource(sprintf("kubernetes:co
 
 tg013_quota(metadata, deps) := tg013_guard("ResourceQuota", "quota", metadata, deps)
 
-tg013_no_guard(name) := {"urn": tg013_ns_urn(name), "msg": sprintf("`%s` (kubernetes:core/v1:Namespace) has no ResourceQuota or LimitRange in it; use components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace is this namespace's metadata.name output", [name])}
+tg013_no_guard(name) := {"urn": tg013_ns_urn(name), "msg": sprintf("`%s` (kubernetes:core/v1:Namespace) has no ResourceQuota or LimitRange in it; use tollgate_components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace is this namespace's metadata.name output", [name])}
 
 tg013_undecided(ns, guard_label, guard_name) := {"urn": tg013_ns_urn(ns), "msg": sprintf("`%s` (kubernetes:core/v1:Namespace): cannot decide at preview whether %s is in it, a namespace name is unknown until apply; set metadata.namespace of `%s` from this namespace's metadata.name output", [ns, guard_label, guard_name])}
 
@@ -120,7 +120,7 @@ test_k8s_namespace_quota_allow_tuned_kinds if {
 # --- deny ---
 
 test_k8s_namespace_quota_deny_namespace_alone if {
-	stack_deny_k8s_namespace_quota == {{"urn": "urn:pulumi:dev::shop::kubernetes:core/v1:Namespace::shop", "msg": "`shop` (kubernetes:core/v1:Namespace) has no ResourceQuota or LimitRange in it; use components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace is this namespace's metadata.name output"}} with input.resources as [tg013_namespace("shop", {"name": "web"})]
+	stack_deny_k8s_namespace_quota == {{"urn": "urn:pulumi:dev::shop::kubernetes:core/v1:Namespace::shop", "msg": "`shop` (kubernetes:core/v1:Namespace) has no ResourceQuota or LimitRange in it; use tollgate_components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace is this namespace's metadata.name output"}} with input.resources as [tg013_namespace("shop", {"name": "web"})]
 }
 
 test_k8s_namespace_quota_deny_quota_in_another_namespace if {
@@ -167,7 +167,7 @@ test_k8s_namespace_quota_deny_patches_and_other_kinds_do_not_count if {
 
 test_k8s_namespace_quota_deny_tuned_kinds if {
 	resources := [tg013_namespace("shop", {"name": "web"}), tg013_guard("LimitRange", "lr", {"namespace": "web"}, [])]
-	stack_deny_k8s_namespace_quota == {{"urn": tg013_ns_urn("shop"), "msg": "`shop` (kubernetes:core/v1:Namespace) has no ResourceQuota in it; use components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace is this namespace's metadata.name output"}} with input.resources as resources
+	stack_deny_k8s_namespace_quota == {{"urn": tg013_ns_urn("shop"), "msg": "`shop` (kubernetes:core/v1:Namespace) has no ResourceQuota in it; use tollgate_components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace is this namespace's metadata.name output"}} with input.resources as resources
 		with data.config["k8s-namespace-quota"].kinds as ["ResourceQuota"]
 }
 

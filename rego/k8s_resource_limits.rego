@@ -215,7 +215,7 @@ deny_k8s_resource_limits contains msg if {
 	is_number(max_replicas)
 	cap := input_k8s_replica_cap
 	max_replicas > cap
-	msg := sprintf("%s scales to %v replicas, over the %s cap of %v; set spec.maxReplicas to at most %v (components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [label(input), max_replicas, input_k8s_environment, cap, cap])
+	msg := sprintf("%s scales to %v replicas, over the %s cap of %v; set spec.maxReplicas to at most %v (tollgate_components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [label(input), max_replicas, input_k8s_environment, cap, cap])
 }
 
 k8s_resource_limits_undecided(what) := sprintf("%s: cannot check %s at preview, it is unknown until apply; build it from known values", [label(input), what])

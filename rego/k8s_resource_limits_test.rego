@@ -61,7 +61,7 @@ tg012_lacks(label, container, missing) := sprintf("%s %s lacks %s; set cpu and m
 
 tg012_over(label, replicas, env, cap) := sprintf("%s runs %d replicas, over the %s cap of %d; set spec.replicas to at most %d (or scale with an HPA within the cap) or get a waiver", [label, replicas, env, cap, cap])
 
-tg012_hpa_over(version, max, env, cap) := sprintf("`api-hpa` (kubernetes:autoscaling/%s:HorizontalPodAutoscaler) scales to %d replicas, over the %s cap of %d; set spec.maxReplicas to at most %d (components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [version, max, env, cap, cap])
+tg012_hpa_over(version, max, env, cap) := sprintf("`api-hpa` (kubernetes:autoscaling/%s:HorizontalPodAutoscaler) scales to %d replicas, over the %s cap of %d; set spec.maxReplicas to at most %d (tollgate_components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver", [version, max, env, cap, cap])
 
 tg012_undecided(label, what) := sprintf("%s: cannot check %s at preview, it is unknown until apply; build it from known values", [label, what])
 
@@ -290,7 +290,7 @@ test_k8s_resource_limits_deny_replicas_and_container_together if {
 }
 
 test_k8s_resource_limits_deny_hpa_over_cap if {
-	deny_k8s_resource_limits == {"`api-hpa` (kubernetes:autoscaling/v2:HorizontalPodAutoscaler) scales to 20 replicas, over the dev cap of 3; set spec.maxReplicas to at most 3 (components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver"} with input as tg012_hpa("v2", 20)
+	deny_k8s_resource_limits == {"`api-hpa` (kubernetes:autoscaling/v2:HorizontalPodAutoscaler) scales to 20 replicas, over the dev cap of 3; set spec.maxReplicas to at most 3 (tollgate_components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver"} with input as tg012_hpa("v2", 20)
 		with data.stack as tg012_dev
 }
 

@@ -7,7 +7,7 @@ import rego.v1
 node_pool_bounds_kinds := {
 	"aws:eks/nodeGroup:NodeGroup": {
 		"base": ["scalingConfig"], "max": "maxSize", "min": "minSize", "desired": "desiredSize",
-		"unit": "nodes", "cap": "max_nodes", "fix": " (components.TaggedNodePool)",
+		"unit": "nodes", "cap": "max_nodes", "fix": " (tollgate_components.TaggedNodePool)",
 	},
 	"aws:autoscaling/group:Group": {
 		"base": [], "max": "maxSize", "min": "minSize", "desired": "desiredCapacity",
@@ -15,7 +15,7 @@ node_pool_bounds_kinds := {
 	},
 	"aws:batch/computeEnvironment:ComputeEnvironment": {
 		"base": ["computeResources"], "max": "maxVcpus", "min": "minVcpus", "desired": "desiredVcpus",
-		"unit": "vCPU", "cap": "max_vcpus", "fix": " (components.SpotComputeEnvironment)",
+		"unit": "vCPU", "cap": "max_vcpus", "fix": " (tollgate_components.SpotComputeEnvironment)",
 	},
 }
 

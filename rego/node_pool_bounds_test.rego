@@ -34,11 +34,11 @@ tg005_asg_label := "`asg` (aws:autoscaling/group:Group)"
 
 tg005_jobs := "`jobs` (aws:batch/computeEnvironment:ComputeEnvironment)"
 
-tg005_ng_over(max, env, cap) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) allows up to %d nodes (scalingConfig.maxSize), over the %s cap of %d nodes; lower maxSize to at most %d (components.TaggedNodePool) or get a waiver", [max, env, cap, cap])
+tg005_ng_over(max, env, cap) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) allows up to %d nodes (scalingConfig.maxSize), over the %s cap of %d nodes; lower maxSize to at most %d (tollgate_components.TaggedNodePool) or get a waiver", [max, env, cap, cap])
 
 tg005_asg_over(max, env, cap) := sprintf("`asg` (aws:autoscaling/group:Group) allows up to %d nodes (maxSize), over the %s cap of %d nodes; lower maxSize to at most %d or get a waiver", [max, env, cap, cap])
 
-tg005_batch_over(max, env, cap) := sprintf("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) allows up to %d vCPU (computeResources.maxVcpus), over the %s cap of %d vCPU; lower maxVcpus to at most %d (components.SpotComputeEnvironment) or get a waiver", [max, env, cap, cap])
+tg005_batch_over(max, env, cap) := sprintf("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) allows up to %d vCPU (computeResources.maxVcpus), over the %s cap of %d vCPU; lower maxVcpus to at most %d (tollgate_components.SpotComputeEnvironment) or get a waiver", [max, env, cap, cap])
 
 tg005_ng_desired(desired, min, max) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) asks for %d nodes (scalingConfig.desiredSize), outside its bounds [%d, %d]; set desiredSize between minSize and maxSize", [desired, min, max])
 
@@ -89,7 +89,7 @@ test_node_pool_bounds_allow_other_types if {
 # --- deny ---
 
 test_node_pool_bounds_deny_node_group_over_dev_cap if {
-	deny_node_pool_bounds == {"`ng` (aws:eks/nodeGroup:NodeGroup) allows up to 8 nodes (scalingConfig.maxSize), over the dev cap of 5 nodes; lower maxSize to at most 5 (components.TaggedNodePool) or get a waiver"} with input as tg005_ng(0, 1, 8)
+	deny_node_pool_bounds == {"`ng` (aws:eks/nodeGroup:NodeGroup) allows up to 8 nodes (scalingConfig.maxSize), over the dev cap of 5 nodes; lower maxSize to at most 5 (tollgate_components.TaggedNodePool) or get a waiver"} with input as tg005_ng(0, 1, 8)
 		with data.stack as {"name": "dev"}
 }
 

@@ -82,7 +82,7 @@ deny_required_tags contains msg if {
 	msg := sprintf("%s lacks required tags %s; %s", [label(input), concat(", ", sort(missing)), required_tags_fix])
 }
 
-required_tags_fix := "the provider's default tags do not reach an Auto Scaling group: list them in its tags as {key, value, propagateAtLaunch: true} (components.Tagging's transform does)" if {
+required_tags_fix := "the provider's default tags do not reach an Auto Scaling group: list them in its tags as {key, value, propagateAtLaunch: true} (tollgate_components.Tagging's transform does)" if {
 	input.__type in list_tagged_types
 } else := "set them in the stack's tollgate:tags (applied as provider default tags) or in the resource's tags"
 

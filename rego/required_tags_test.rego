@@ -289,7 +289,7 @@ tg001_asg_untagged(default_tags) := tg001_resource(
 
 tg001_blocks(tags) := [{"key": k, "value": v, "propagateAtLaunch": true} | some k, v in tags]
 
-tg001_asg_lacks(tags) := sprintf("`workers` (aws:autoscaling/group:Group) lacks required tags %s; the provider's default tags do not reach an Auto Scaling group: list them in its tags as {key, value, propagateAtLaunch: true} (components.Tagging's transform does)", [tags])
+tg001_asg_lacks(tags) := sprintf("`workers` (aws:autoscaling/group:Group) lacks required tags %s; the provider's default tags do not reach an Auto Scaling group: list them in its tags as {key, value, propagateAtLaunch: true} (tollgate_components.Tagging's transform does)", [tags])
 
 test_required_tags_allow_asg_with_every_tag_block if {
 	count(deny_required_tags) == 0 with input as tg001_asg(tg001_blocks(tg001_tags), {}) with data.stack as tg001_stack

@@ -5,8 +5,8 @@ import rego.v1
 # Where each type keeps the capacity it holds while idle, what that counts and the component whose
 # default is zero.
 scale_to_zero_minimums := {
-	"aws:eks/nodeGroup:NodeGroup": {"path": ["scalingConfig", "minSize"], "unit": "nodes", "fix": "components.TaggedNodePool"},
-	"aws:batch/computeEnvironment:ComputeEnvironment": {"path": ["computeResources", "minVcpus"], "unit": "vCPU", "fix": "components.SpotComputeEnvironment"},
+	"aws:eks/nodeGroup:NodeGroup": {"path": ["scalingConfig", "minSize"], "unit": "nodes", "fix": "tollgate_components.TaggedNodePool"},
+	"aws:batch/computeEnvironment:ComputeEnvironment": {"path": ["computeResources", "minVcpus"], "unit": "vCPU", "fix": "tollgate_components.SpotComputeEnvironment"},
 }
 
 # Environments that may keep capacity while idle; every other one (including one the config does not

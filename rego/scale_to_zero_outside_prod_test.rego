@@ -26,7 +26,7 @@ tg007_batch(resources) := tg007_resource(
 	{"type": "MANAGED", "computeResources": object.union({"type": "SPOT", "maxVcpus": 64}, resources)},
 )
 
-tg007_ng_keeps(min, env) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) keeps %d nodes running while idle in %s (scalingConfig.minSize %d); set minSize to 0 so it scales to zero (components.TaggedNodePool does)", [min, env, min])
+tg007_ng_keeps(min, env) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) keeps %d nodes running while idle in %s (scalingConfig.minSize %d); set minSize to 0 so it scales to zero (tollgate_components.TaggedNodePool does)", [min, env, min])
 
 tg007_cannot(label, path) := sprintf("%s: cannot decide scale to zero at preview, %s is unknown until apply", [label, path])
 
@@ -61,7 +61,7 @@ test_scale_to_zero_outside_prod_allow_other_types if {
 # --- warn: the advisory finding ---
 
 test_scale_to_zero_outside_prod_warn_node_group_min_size_in_dev if {
-	warn_scale_to_zero_outside_prod == {"`ng` (aws:eks/nodeGroup:NodeGroup) keeps 1 nodes running while idle in dev (scalingConfig.minSize 1); set minSize to 0 so it scales to zero (components.TaggedNodePool does)"} with input as tg007_ng(1)
+	warn_scale_to_zero_outside_prod == {"`ng` (aws:eks/nodeGroup:NodeGroup) keeps 1 nodes running while idle in dev (scalingConfig.minSize 1); set minSize to 0 so it scales to zero (tollgate_components.TaggedNodePool does)"} with input as tg007_ng(1)
 		with data.stack as {"name": "dev"}
 }
 
@@ -75,7 +75,7 @@ test_scale_to_zero_outside_prod_warn_staging_tag_in_prod_stack if {
 }
 
 test_scale_to_zero_outside_prod_warn_batch_min_vcpus if {
-	warn_scale_to_zero_outside_prod == {"`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) keeps 4 vCPU running while idle in staging (computeResources.minVcpus 4); set minVcpus to 0 so it scales to zero (components.SpotComputeEnvironment does)"} with input as tg007_batch({"minVcpus": 4})
+	warn_scale_to_zero_outside_prod == {"`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) keeps 4 vCPU running while idle in staging (computeResources.minVcpus 4); set minVcpus to 0 so it scales to zero (tollgate_components.SpotComputeEnvironment does)"} with input as tg007_batch({"minVcpus": 4})
 		with data.stack as {"name": "staging"}
 }
 

@@ -25,7 +25,7 @@ deny_spot_outside_prod contains msg if {
 	input.__type == "aws:eks/nodeGroup:NodeGroup"
 	spot_outside_prod_checked
 	not "capacityType" in object.keys(input.properties)
-	msg := sprintf("%s runs ON_DEMAND capacity in %s (capacityType is unset, and ON_DEMAND is the AWS default); set capacityType SPOT outside prod (components.TaggedNodePool does)", [label(input), input_environment])
+	msg := sprintf("%s runs ON_DEMAND capacity in %s (capacityType is unset, and ON_DEMAND is the AWS default); set capacityType SPOT outside prod (tollgate_components.TaggedNodePool does)", [label(input), input_environment])
 }
 
 deny_spot_outside_prod contains msg if {
@@ -34,7 +34,7 @@ deny_spot_outside_prod contains msg if {
 	capacity := input.properties.capacityType
 	not is_unknown(capacity)
 	capacity != "SPOT"
-	msg := sprintf("%s runs %v capacity in %s; set capacityType SPOT outside prod (components.TaggedNodePool does)", [label(input), capacity, input_environment])
+	msg := sprintf("%s runs %v capacity in %s; set capacityType SPOT outside prod (tollgate_components.TaggedNodePool does)", [label(input), capacity, input_environment])
 }
 
 deny_spot_outside_prod contains msg if {
@@ -43,7 +43,7 @@ deny_spot_outside_prod contains msg if {
 	capacity := input.properties.computeResources.type
 	not is_unknown(capacity)
 	not capacity in spot_outside_prod_batch_spot
-	msg := sprintf("%s runs %v (on-demand) capacity in %s; set computeResources.type SPOT or FARGATE_SPOT outside prod (components.SpotComputeEnvironment does)", [label(input), capacity, input_environment])
+	msg := sprintf("%s runs %v (on-demand) capacity in %s; set computeResources.type SPOT or FARGATE_SPOT outside prod (tollgate_components.SpotComputeEnvironment does)", [label(input), capacity, input_environment])
 }
 
 warn_spot_outside_prod contains msg if {

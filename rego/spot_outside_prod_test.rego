@@ -28,9 +28,9 @@ tg006_batch(type) := tg006_resource(
 	{"type": "MANAGED", "computeResources": {"type": type, "maxVcpus": 16}},
 )
 
-tg006_ng_on(capacity, env) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) runs %s capacity in %s; set capacityType SPOT outside prod (components.TaggedNodePool does)", [capacity, env])
+tg006_ng_on(capacity, env) := sprintf("`ng` (aws:eks/nodeGroup:NodeGroup) runs %s capacity in %s; set capacityType SPOT outside prod (tollgate_components.TaggedNodePool does)", [capacity, env])
 
-tg006_batch_on(type, env) := sprintf("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) runs %s (on-demand) capacity in %s; set computeResources.type SPOT or FARGATE_SPOT outside prod (components.SpotComputeEnvironment does)", [type, env])
+tg006_batch_on(type, env) := sprintf("`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) runs %s (on-demand) capacity in %s; set computeResources.type SPOT or FARGATE_SPOT outside prod (tollgate_components.SpotComputeEnvironment does)", [type, env])
 
 # --- allow ---
 
@@ -76,12 +76,12 @@ test_spot_outside_prod_allow_other_types if {
 # --- deny ---
 
 test_spot_outside_prod_deny_on_demand_node_group_in_dev if {
-	deny_spot_outside_prod == {"`ng` (aws:eks/nodeGroup:NodeGroup) runs ON_DEMAND capacity in dev; set capacityType SPOT outside prod (components.TaggedNodePool does)"} with input as tg006_node_group("ON_DEMAND")
+	deny_spot_outside_prod == {"`ng` (aws:eks/nodeGroup:NodeGroup) runs ON_DEMAND capacity in dev; set capacityType SPOT outside prod (tollgate_components.TaggedNodePool does)"} with input as tg006_node_group("ON_DEMAND")
 		with data.stack as {"name": "dev"}
 }
 
 test_spot_outside_prod_deny_node_group_without_capacity_type if {
-	deny_spot_outside_prod == {"`ng` (aws:eks/nodeGroup:NodeGroup) runs ON_DEMAND capacity in staging (capacityType is unset, and ON_DEMAND is the AWS default); set capacityType SPOT outside prod (components.TaggedNodePool does)"} with input as tg006_node_group_default
+	deny_spot_outside_prod == {"`ng` (aws:eks/nodeGroup:NodeGroup) runs ON_DEMAND capacity in staging (capacityType is unset, and ON_DEMAND is the AWS default); set capacityType SPOT outside prod (tollgate_components.TaggedNodePool does)"} with input as tg006_node_group_default
 		with data.stack as {"name": "staging"}
 }
 
@@ -99,7 +99,7 @@ test_spot_outside_prod_deny_dev_tag_in_prod_stack if {
 }
 
 test_spot_outside_prod_deny_batch_ec2_and_fargate if {
-	deny_spot_outside_prod == {"`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) runs EC2 (on-demand) capacity in dev; set computeResources.type SPOT or FARGATE_SPOT outside prod (components.SpotComputeEnvironment does)"} with input as tg006_batch("EC2")
+	deny_spot_outside_prod == {"`jobs` (aws:batch/computeEnvironment:ComputeEnvironment) runs EC2 (on-demand) capacity in dev; set computeResources.type SPOT or FARGATE_SPOT outside prod (tollgate_components.SpotComputeEnvironment does)"} with input as tg006_batch("EC2")
 		with data.stack as {"name": "dev"}
 	deny_spot_outside_prod == {tg006_batch_on("FARGATE", "staging")} with input as tg006_batch("FARGATE") with data.stack as {"name": "staging"}
 }

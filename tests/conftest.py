@@ -26,7 +26,8 @@ def repo_root() -> Path:
 
 def capture_source(directory: Path, source: str, config: dict | None = None, stack: str = "dev",
                    project: str = "inline") -> Snapshot:
-    """Write a one-file Pulumi program (the repo's components importable) and capture it offline.
+    """Write a one-file Pulumi program and capture it offline; it imports tollgate_components from the
+    environment it runs in, as a user's program does.
 
     Each call runs the program in its own Python process under the capture monitor, like `tollgate preview`.
     """
@@ -36,5 +37,5 @@ def capture_source(directory: Path, source: str, config: dict | None = None, sta
     (directory / "Pulumi.yaml").write_text(f"name: {project}\nruntime: python\n")
     stack_config = {"aws:region": "us-east-1", **(config or {})}
     (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": stack_config}))
-    (directory / "__main__.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n" + source)
+    (directory / "__main__.py").write_text(source)
     return capture(directory, stack)

@@ -195,10 +195,10 @@ def test_an_apply_that_does_not_run_and_would_create_resources_is_reported_with_
     assert "ran" in {r.name for r in snapshot.resources} and "inner-0" not in {r.name for r in snapshot.resources}
     found = [(f.rule, f.id, f.enforcement, f.source, f.message) for f in capture_findings(snapshot)]
     stack_lines = [m.split(":")[1] for *_, m in found]
-    assert stack_lines == ["13", "14"]  # the two `apply` lines, in the program as written by capture_source
+    assert stack_lines == ["11", "12"]  # the two `apply` lines, in the program as written by capture_source
     assert found[0][:4] == ("apply-skipped", "TG081", "advisory", "capture")
     assert found[0][4] == (
-        "__main__.py:13: an `apply` callback that creates resources (aws.ec2.Subnet) did not run at preview: its "
+        "__main__.py:11: an `apply` callback that creates resources (aws.ec2.Subnet) did not run at preview: its "
         "value is unknown until the resources it reads are created, so what it creates is not judged; create those "
         "resources outside `apply`, passing the output as an input")
     assert "(aws.s3.BucketPolicy)" in found[1][4]

@@ -10,11 +10,11 @@ import pytest
 from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-from components.cost_budget import CostBudgetArgs, topic_policy
+from tollgate_components.cost_budget import CostBudgetArgs, topic_policy
 
 PROGRAM = """
 import pulumi, pulumi_aws as aws
-from components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
 tags = {"project": "tollgate", "environment": "dev", "team": "ml", "cost-center": "cc-1", "owner": "ml@example.com"}
 provider = aws.Provider("aws", region="us-east-1", default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
 opts = pulumi.ResourceOptions(provider=provider)

@@ -10,7 +10,7 @@ import pytest
 from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-from components.namespace import (AutoscaleArgs, Compute, NamespaceGuardrailsArgs,
+from tollgate_components.namespace import (AutoscaleArgs, Compute, NamespaceGuardrailsArgs,
                                   parse_quantity)
 
 COMPONENT = "urn:pulumi:dev::inline::tollgate:components:NamespaceGuardrails::"
@@ -18,7 +18,7 @@ LABELS = {"team": "ml-team", "cost-center": "engineering"}
 
 # Two namespaces in one program (one capture): all defaults, and a named one with GPUs and an autoscaled API.
 PROGRAM = """
-from components.namespace import NamespaceGuardrails, NamespaceGuardrailsArgs, Compute
+from tollgate_components.namespace import NamespaceGuardrails, NamespaceGuardrailsArgs, Compute
 NamespaceGuardrails("ml-dev", NamespaceGuardrailsArgs(team="ml-team", cost_center="engineering"))
 serving = NamespaceGuardrails("serving", NamespaceGuardrailsArgs(
     team="ml-team", cost_center="engineering", name="model-serving", labels={"tier": "inference"}, gpus=1,

@@ -10,7 +10,7 @@ from conftest import capture_source
 from tollgate.evaluate import evaluate
 from tollgate.model import UNKNOWN
 
-from components.node_pool import CapacityType, OffHours, TaggedNodePoolArgs
+from tollgate_components.node_pool import CapacityType, OffHours, TaggedNodePoolArgs
 
 TAGS = {"project": "mlops", "environment": "dev", "team": "ml-team", "cost-center": "engineering",
         "owner": "ml-team@example.com"}
@@ -18,7 +18,7 @@ POOL = "urn:pulumi:dev::inline::tollgate:components:TaggedNodePool::"
 
 # Three pools in one program (one capture): dev web pool with off-hours, staging GPU pool, prod on-demand pool.
 PROGRAM = f"""
-from components.node_pool import TaggedNodePool, TaggedNodePoolArgs, OffHours, CapacityType
+from tollgate_components.node_pool import TaggedNodePool, TaggedNodePoolArgs, OffHours, CapacityType
 tags = {TAGS!r}
 common = dict(cluster_name="ml", node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-0a1b"])
 TaggedNodePool("web", TaggedNodePoolArgs(**common, tags=tags, instance_types=["m5.large", "m6i.large", "t3.large"],
@@ -28,7 +28,7 @@ TaggedNodePool("gpu", TaggedNodePoolArgs(**common, tags=dict(tags, environment="
 TaggedNodePool("core", TaggedNodePoolArgs(**common, tags=dict(tags, environment="prod"), instance_types=["m5.xlarge"],
                capacity_type=CapacityType.ON_DEMAND, max_size=6, kubernetes_version="1.33"))
 # A stack needs a budget (TG010): with it, the program is clean under every rule.
-from components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
 CostBudget("budget", CostBudgetArgs(limit_usd=500, tags=tags))
 """
 

@@ -9,13 +9,13 @@ import pytest
 from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-from components.spot_compute import (SpotAllocationStrategy, SpotComputeEnvironmentArgs,
+from tollgate_components.spot_compute import (SpotAllocationStrategy, SpotComputeEnvironmentArgs,
                                      queue_orders, spot_retry_strategy)
 
 PROGRAM = """
 import pulumi, pulumi_aws as aws
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.spot_compute import SpotComputeEnvironment, SpotComputeEnvironmentArgs
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.spot_compute import SpotComputeEnvironment, SpotComputeEnvironmentArgs
 tags = {{"project": "tollgate", "environment": "{env}", "team": "ml", "cost-center": "cc-1", "owner": "ml@example.com"}}
 provider = aws.Provider("aws", region="us-east-1", default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
 opts = pulumi.ResourceOptions(provider=provider)

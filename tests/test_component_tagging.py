@@ -12,8 +12,8 @@ from conftest import capture_source
 from tollgate.errors import TollgateError
 from tollgate.evaluate import evaluate
 
-from components import tagging as tagging_module
-from components.tagging import Tagging, check_tags
+from tollgate_components import tagging as tagging_module
+from tollgate_components.tagging import Tagging, check_tags
 
 TAGS = {"project": "tollgate", "environment": "dev", "team": "data", "cost-center": "cc-7", "owner": "data@example.com"}
 PROGRAM = """
@@ -26,7 +26,7 @@ aws.iam.Role("role", assume_role_policy="{{}}")
 aws.s3.BucketPolicy("policy", bucket="b", policy="{{}}")  # not taggable
 aws.s3.Bucket("explicit", opts={opts})
 """
-WITH = PROGRAM.format(setup="from components.tagging import Tagging\ntagging = Tagging.from_config()\n"
+WITH = PROGRAM.format(setup="from tollgate_components.tagging import Tagging\ntagging = Tagging.from_config()\n"
                             "assert Tagging.from_config() is tagging",
                       opts="tagging.resource_options()")
 WITHOUT = PROGRAM.format(setup="", opts="None")

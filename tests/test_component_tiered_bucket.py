@@ -10,14 +10,14 @@ import pytest
 from conftest import capture_source
 from tollgate.evaluate import evaluate
 
-from components.tiered_bucket import ArchiveClass, TieredBucketArgs, Tiering
+from tollgate_components.tiered_bucket import ArchiveClass, TieredBucketArgs, Tiering
 
 TAGS = {"project": "tollgate", "environment": "dev", "team": "data", "cost-center": "cc-7", "owner": "data@example.com"}
 PROGRAM = """
 import pulumi, pulumi_aws as aws
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.tagging import Tagging
-from components.tiered_bucket import ArchiveClass, TieredBucket, TieredBucketArgs
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.tagging import Tagging
+from tollgate_components.tiered_bucket import ArchiveClass, TieredBucket, TieredBucketArgs
 tagging = Tagging.from_config()
 opts = tagging.resource_options()
 CostBudget("data", CostBudgetArgs(limit_usd=500), opts=opts)  # every stack has one (TG010)
@@ -34,9 +34,9 @@ aws.s3.BucketPolicy("raw-outputs", bucket=raw.bucket_name, policy=raw.arn.apply(
 assert isinstance(raw.bucket, aws.s3.Bucket)
 """
 NONE_PROGRAM = """
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.tagging import Tagging
-from components.tiered_bucket import TieredBucket, TieredBucketArgs, Tiering
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.tagging import Tagging
+from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs, Tiering
 opts = Tagging.from_config().resource_options()
 CostBudget("data", CostBudgetArgs(limit_usd=500), opts=opts)
 TieredBucket("hoard", TieredBucketArgs(tiering=Tiering.NONE), opts=opts)

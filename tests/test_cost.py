@@ -18,8 +18,8 @@ TAGS = {"project": "mlops", "environment": "dev", "team": "ml", "cost-center": "
 
 PROGRAM = f"""
 import pulumi_aws as aws
-from components.node_pool import TaggedNodePool, TaggedNodePoolArgs, OffHours
-from components.spot_compute import SpotComputeEnvironment, SpotComputeEnvironmentArgs
+from tollgate_components.node_pool import TaggedNodePool, TaggedNodePoolArgs, OffHours
+from tollgate_components.spot_compute import SpotComputeEnvironment, SpotComputeEnvironmentArgs
 
 tags = {TAGS!r}
 pool = dict(cluster_name="ml", node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-0a1b"])

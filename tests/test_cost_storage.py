@@ -14,7 +14,7 @@ from tollgate.cost.usage import Usage
 
 PROGRAM = """
 import pulumi_aws as aws
-from components.tiered_bucket import TieredBucket, TieredBucketArgs
+from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs
 
 TieredBucket("raw", TieredBucketArgs.raw_data(expected_gb=1000))                  # 30 / 90 / 180, expires 365
 TieredBucket("models", TieredBucketArgs.model_artifacts(expected_gb=1000))        # Intelligent-Tiering, kept

@@ -32,9 +32,9 @@ PACK = ROOT / "policy_pack"
 TAGS = {"project": "atlas", "environment": "dev", "team": "ml", "cost-center": "cc-ml", "owner": "ml@example.com"}
 # A clean stack whose $25 budget its spot pool alone outruns: only cost-within-budget (TG011) fires.
 OVER_BUDGET = """
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.node_pool import TaggedNodePool, TaggedNodePoolArgs
-from components.tagging import Tagging
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.node_pool import TaggedNodePool, TaggedNodePoolArgs
+from tollgate_components.tagging import Tagging
 
 tagging = Tagging.from_config()
 opts = tagging.resource_options()

@@ -32,8 +32,8 @@ LEAN = """
 import pulumi
 import pulumi_awsx as awsx
 import pulumi_eks as eks
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.tagging import Tagging
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.tagging import Tagging
 
 tagging = Tagging.from_config()
 opts = tagging.resource_options()  # the children's provider: default tags from tollgate:tags
@@ -95,7 +95,7 @@ def test_every_default_breaks_the_rule_that_guards_it(sprawl):
                                        "nodes; lower maxSize to at most 5 or get a waiver")
     assert messages["TG006", "workers"] == (
         f"{label('workers', NG)} runs ON_DEMAND capacity in dev (capacityType is unset, and ON_DEMAND is the AWS "
-        "default); set capacityType SPOT outside prod (components.TaggedNodePool does)")
+        "default); set capacityType SPOT outside prod (tollgate_components.TaggedNodePool does)")
     assert messages["TG015", "net-3"] == (
         f"{label('net-3', NAT)} is NAT gateway 3 of 3 in dev, over the 1 allowed per environment outside prod; "
         "route the private subnets of every AZ through one NAT gateway (and use VPC endpoints for S3 and DynamoDB) "

@@ -55,13 +55,16 @@ def test_the_readme_team_stack_runs_clean(tmp_path):
                                                     "tollgate:components:TaggedNodePool",
                                                     "tollgate:components:CostBudget"}
     assert evaluate(snapshot)[1] == []
+    from tollgate.cost import estimate
+
+    assert [(i.name, i.basis) for i in estimate(snapshot).not_priced] == []  # its components record their usage
 
 
 MISUSE = """
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.node_pool import CapacityType, TaggedNodePool, TaggedNodePoolArgs
-from components.tagging import Tagging
-from components.tiered_bucket import Tiering, TieredBucket, TieredBucketArgs
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.node_pool import CapacityType, TaggedNodePool, TaggedNodePoolArgs
+from tollgate_components.tagging import Tagging
+from tollgate_components.tiered_bucket import Tiering, TieredBucket, TieredBucketArgs
 
 tagging = Tagging.from_config()
 opts = tagging.resource_options()

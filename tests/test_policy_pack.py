@@ -22,6 +22,7 @@ from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
 from tollgate.evaluate import judge, known_policies, rego_findings, resource_input
 from tollgate.model import SECRET_SIG, SIG_KEY, UNKNOWN, ProviderRef, Resource, Snapshot
+from tollgate.pack_build import build
 from tollgate.project import load_project, load_stack
 from tollgate.rego import RuleSet, opa_input
 
@@ -221,14 +222,16 @@ def test_custom_timeouts_are_sent_in_seconds():
 # --- start-up: the pack fails loudly ------------------------------------------------------------
 
 def _pack_copy(tmp_path: Path, rule_files: list[str], extra: dict[str, str] | None = None) -> Path:
-    """The pack beside a rego/ of its own (the pack reads ../rego from where it lives)."""
-    shutil.copytree(PACK, tmp_path / "policy_pack", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "rego").mkdir()
+    """A built pack whose tollgate bundles only these rules (the pack reads the rules of the tollgate it loads)."""
+    pack_dir = build(tmp_path / "policy_pack")
+    rules = pack_dir / "_vendor" / "tollgate" / "rules"
+    shutil.rmtree(rules)
+    rules.mkdir()
     for name in ["data.json", "lib.rego", *rule_files]:
-        shutil.copy(ROOT / "rego" / name, tmp_path / "rego" / name)
+        shutil.copy(ROOT / "rego" / name, rules / name)
     for name, text in (extra or {}).items():
-        (tmp_path / "rego" / name).write_text(text, encoding="utf-8")
-    return tmp_path / "policy_pack"
+        (rules / name).write_text(text, encoding="utf-8")
+    return pack_dir
 
 
 def test_a_listed_rule_missing_from_rego_stops_the_pack(tmp_path):

@@ -90,3 +90,12 @@ def test_strict_fails_a_preview_on_a_component_it_cannot_expand(tmp_path, capsys
                 *(["--strict"] if strict else [])])
     out = capsys.readouterr().out
     assert got == code and '"rule": "not-expanded"' in out
+
+
+def test_a_virtualenv_named_in_pulumi_yaml_that_is_not_there_is_an_error(tmp_path, capsys):
+    directory = project(tmp_path, "import pulumi\n")
+    (directory / "Pulumi.yaml").write_text("name: broken\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n")
+    code, err = preview(capsys, directory)
+    assert code == 2
+    assert f"Pulumi.yaml names the virtualenv {directory / 'venv'}, which has no python" in err
+    assert f"fix: create it as `pulumi install` does: python3 -m venv {directory / 'venv'}" in err

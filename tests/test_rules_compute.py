@@ -105,13 +105,13 @@ def test_database_size_cap(compute):
 def test_node_pool_bounds(compute):
     assert findings_of(compute, "node-pool-bounds") == {
         ("dev-gpu", "mandatory", f"{label('dev-gpu', NG)} allows up to 8 nodes (scalingConfig.maxSize), over the dev cap "
-                                 "of 5 nodes; lower maxSize to at most 5 (components.TaggedNodePool) or get a waiver"),
+                                 "of 5 nodes; lower maxSize to at most 5 (tollgate_components.TaggedNodePool) or get a waiver"),
         ("train", "mandatory", f"{label('train', NG)} asks for 3 nodes (scalingConfig.desiredSize), outside its bounds "
                                "[0, 2]; set desiredSize between minSize and maxSize"),
         ("workers", "mandatory", f"{label('workers', ASG)} allows up to 6 nodes (maxSize), over the dev cap of 5 nodes; "
                                  "lower maxSize to at most 5 or get a waiver"),
         ("etl", "mandatory", f"{label('etl', CE)} allows up to 128 vCPU (computeResources.maxVcpus), over the dev cap of "
-                             "64 vCPU; lower maxVcpus to at most 64 (components.SpotComputeEnvironment) or get a waiver"),
+                             "64 vCPU; lower maxVcpus to at most 64 (tollgate_components.SpotComputeEnvironment) or get a waiver"),
     }  # infer, core (prod: cap 50), edge and etl-spot (64, at the cap) pass
 
 
@@ -119,16 +119,16 @@ def test_spot_outside_prod(compute):
     assert findings_of(compute, "spot-outside-prod") == {
         ("dev-gpu", "mandatory", f"{label('dev-gpu', NG)} runs ON_DEMAND capacity in dev (capacityType is unset, and "
                                  "ON_DEMAND is the AWS default); set capacityType SPOT outside prod "
-                                 "(components.TaggedNodePool does)"),
+                                 "(tollgate_components.TaggedNodePool does)"),
         ("etl", "mandatory", f"{label('etl', CE)} runs EC2 (on-demand) capacity in dev; set computeResources.type SPOT or "
-                             "FARGATE_SPOT outside prod (components.SpotComputeEnvironment does)"),
+                             "FARGATE_SPOT outside prod (tollgate_components.SpotComputeEnvironment does)"),
     }  # train and infer are SPOT, core is ON_DEMAND in prod, etl-spot is SPOT
 
 
 def test_scale_to_zero_outside_prod(compute):
     assert findings_of(compute, "scale-to-zero-outside-prod") == {
         ("dev-gpu", "advisory", f"{label('dev-gpu', NG)} keeps 1 nodes running while idle in dev (scalingConfig.minSize 1); "
-                                "set minSize to 0 so it scales to zero (components.TaggedNodePool does)"),
+                                "set minSize to 0 so it scales to zero (tollgate_components.TaggedNodePool does)"),
         ("etl", "advisory", f"{label('etl', CE)} keeps 2 vCPU running while idle in dev (computeResources.minVcpus 2); set "
-                            "minVcpus to 0 so it scales to zero (components.SpotComputeEnvironment does)"),
+                            "minVcpus to 0 so it scales to zero (tollgate_components.SpotComputeEnvironment does)"),
     }  # core keeps 2 nodes in prod; the other pools scale to zero

@@ -15,7 +15,7 @@ from tollgate.evaluate import evaluate
 PROGRAM = """
 import pulumi
 import pulumi_kubernetes as k8s
-from components.namespace import NamespaceGuardrails, NamespaceGuardrailsArgs
+from tollgate_components.namespace import NamespaceGuardrails, NamespaceGuardrailsArgs
 
 meta, core, apps = k8s.meta.v1, k8s.core.v1, k8s.apps.v1
 COST = {"team": "payments", "cost-center": "cc-42"}
@@ -124,7 +124,7 @@ def test_k8s_resource_limits(k8s):
                                 "(or scale with an HPA within the cap) or get a waiver"),
         ("worker-hpa", "mandatory", f"{label('worker-hpa', 'kubernetes:autoscaling/v2:HorizontalPodAutoscaler')} "
                                     "scales to 10 replicas, over the dev cap of 3; set spec.maxReplicas to at most 3 "
-                                    "(components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver"),
+                                    "(tollgate_components.NamespaceGuardrails.autoscale defaults to the dev cap) or get a waiver"),
         ("debug", "mandatory", f"{label('debug', 'kubernetes:core/v1:Pod')} container `shell` lacks requests.cpu, "
                                f"requests.memory, limits.cpu, limits.memory; {SIZE_IT}"),
         ("tuned", "advisory", f"{label('tuned', DEPLOYMENT)}: cannot check spec.replicas at preview, it is unknown "
@@ -136,7 +136,7 @@ def test_k8s_namespace_quota(k8s):
     # shop (component), batch (by the name output), jobs (by its provider) are guarded.
     assert findings_of(k8s, "k8s-namespace-quota") == {
         ("scratch", "mandatory", f"{label('scratch', NAMESPACE)} has no ResourceQuota or LimitRange in it; use "
-                                 "components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace "
+                                 "tollgate_components.NamespaceGuardrails or create a ResourceQuota whose metadata.namespace "
                                  "is this namespace's metadata.name output"),
     }
 
@@ -153,7 +153,7 @@ def test_k8s_namespace_quota_undecided(undecided):
 def test_k8s_cost_labels(k8s):
     assert findings_of(k8s, "k8s-cost-labels") == {
         ("scratch", "mandatory", f"{label('scratch', NAMESPACE)} lacks cost labels team, cost-center; use "
-                                 "components.NamespaceGuardrails or add them to metadata.labels"),
+                                 "tollgate_components.NamespaceGuardrails or add them to metadata.labels"),
         ("worker", "mandatory", f"{label('worker', DEPLOYMENT)} lacks cost labels cost-center; add them to the "
                                 "workload's metadata.labels (pod template labels alone do not count)"),
         ("tuned", "advisory", f"{label('tuned', DEPLOYMENT)}: cannot check cost labels at preview, "

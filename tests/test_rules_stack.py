@@ -15,7 +15,7 @@ from tollgate.evaluate import evaluate
 
 MESSY = """
 import pulumi_aws as aws
-from components.tiered_bucket import TieredBucket, TieredBucketArgs
+from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs
 
 # Buckets: none of raw's lifecycle, logs' lifecycle forgets multipart uploads, archive is related to
 # its lifecycle by its literal name, the components pass.
@@ -56,8 +56,8 @@ aws.ec2.Eip("web-ip", domain="vpc", instance="i-0def")
 """
 
 TIDY = """
-from components.cost_budget import CostBudget, CostBudgetArgs
-from components.tiered_bucket import TieredBucket, TieredBucketArgs, Tiering
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs, Tiering
 
 CostBudget("team", CostBudgetArgs(limit_usd=2000, emails=["ml-leads@example.com"]))
 TieredBucket("scratch", TieredBucketArgs(tiering=Tiering.NONE))  # asked for: no savings, TG008 says so
@@ -111,16 +111,16 @@ BUDGET, NAT, EIP = "aws:budgets/budget:Budget", "aws:ec2/natGateway:NatGateway",
 
 def test_bucket_lifecycle(messy, tidy):
     assert findings_of(messy, "bucket-lifecycle") == {
-        ("raw", "mandatory", f"{label('raw', BUCKET)} has no lifecycle rule; use components.TieredBucket or add a "
+        ("raw", "mandatory", f"{label('raw', BUCKET)} has no lifecycle rule; use tollgate_components.TieredBucket or add a "
                              "lifecycle configuration that transitions objects to STANDARD_IA (or expires them) and "
                              "aborts incomplete multipart uploads"),
         ("logs", "mandatory", f"{label('logs', BUCKET)} has no enabled lifecycle rule that aborts incomplete multipart "
                               "uploads, whose parts are billed until deleted; add abortIncompleteMultipartUpload "
-                              "(e.g. 7 days) or use components.TieredBucket"),
+                              "(e.g. 7 days) or use tollgate_components.TieredBucket"),
     }
     assert findings_of(tidy, "bucket-lifecycle") == {
         ("scratch-bucket", "mandatory", f"{label('scratch-bucket', BUCKET)} has no enabled lifecycle rule that "
-                                        "transitions or expires objects; use components.TieredBucket or add a "
+                                        "transitions or expires objects; use tollgate_components.TieredBucket or add a "
                                         "transition to STANDARD_IA (or an expiration)"),
     }
 
@@ -145,11 +145,11 @@ def test_budget_required(messy, tidy, prod):
     assert findings_of(messy, "budget-required") == {
         ("late", "mandatory", f"{label('late', BUDGET)} has no notification at or below 100 % of its limit (actual "
                               "or forecasted), so nobody hears of an overspend before it happens; add one (e.g. "
-                              "ACTUAL GREATER_THAN 80 PERCENTAGE) or use components.CostBudget"),
+                              "ACTUAL GREATER_THAN 80 PERCENTAGE) or use tollgate_components.CostBudget"),
     }
     assert findings_of(tidy, "budget-required") == set()
     assert findings_of(prod, "budget-required") == {
-        ("pulumi:pulumi:Stack", "mandatory", "Stack `prod` has no AWS Budget of type COST; add components.CostBudget "
+        ("pulumi:pulumi:Stack", "mandatory", "Stack `prod` has no AWS Budget of type COST; add tollgate_components.CostBudget "
                                              "(a monthly budget that alerts on actual and forecasted spend before "
                                              "the limit is reached)"),
     }

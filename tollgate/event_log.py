@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import budget_check, remediate
+from .bundled import RULES_DIR
 from .errors import TollgateError
-from .evaluate import RULES_DIR, stack_urn
+from .evaluate import stack_urn
 from .model import Finding, Resource, Snapshot
 
 UNDECIDED = "-undecided"  # the pack's "cannot decide at preview" companion of a rule (advisory)

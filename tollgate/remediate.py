@@ -77,7 +77,7 @@ def missing_tags(type_: str, props: Mapping[str, Any], provider_props: Optional[
 
 def remediated(props: Mapping[str, Any], added: Mapping[str, str], type_: str = "") -> dict[str, Any]:
     """The properties with the added tags; a list-tagged type gets blocks (propagated to the instances it
-    launches, as components.Tagging adds them), replacing any blank block of the same key."""
+    launches, as tollgate_components.Tagging adds them), replacing any blank block of the same key."""
     if type_ in LIST_TAGGED:
         current = props.get("tags")
         kept = [b for b in current if not (isinstance(b, Mapping) and b.get("key") in added)] if isinstance(current, list) else []

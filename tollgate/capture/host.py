@@ -4,27 +4,45 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Optional
 
+from ..bundled import DISTRIBUTION, PACKAGE_DIR
 from ..errors import TollgateError
 from ..model import Snapshot
 from ..project import Project, StackConfig, answers_path, load_answers, load_project, load_stack
 from ..remediate import stack_tags
 
-TOLLGATE_ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding the tollgate package
+
+def _tollgate_only(tmp: Path) -> Path:
+    """A directory holding only the tollgate package, for the child's path: the program keeps its own
+    environment (its SDK, its packages) and gains nothing else of ours, wherever tollgate is installed."""
+    path = tmp / "path"
+    path.mkdir()
+    try:
+        (path / "tollgate").symlink_to(PACKAGE_DIR, target_is_directory=True)
+    except OSError:  # no symlinks (Windows without the privilege): a copy serves as well
+        shutil.copytree(PACKAGE_DIR, path / "tollgate", ignore=shutil.ignore_patterns("__pycache__"))
+    return path
 
 
 def _interpreter(project: Project) -> str:
-    """The program's own virtualenv when Pulumi.yaml names one that exists, else ours."""
-    if project.virtualenv:
-        candidate = project.virtualenv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        if candidate.exists():
-            return str(candidate)
-    return sys.executable
+    """The program's own virtualenv when Pulumi.yaml names one, else ours. A named one that is not there is an
+    error, as under `pulumi preview`: running the program with other packages would judge another program."""
+    if not project.virtualenv:
+        return sys.executable
+    candidate = project.virtualenv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not candidate.exists():
+        raise TollgateError(f"Pulumi.yaml names the virtualenv {project.virtualenv}, which has no {candidate.name} "
+                            f"({candidate} not found)", str(project.file),
+                            fix=f"create it as `pulumi install` does: python3 -m venv {project.virtualenv} && "
+                                f"{project.virtualenv}/bin/pip install -r requirements.txt")
+    return str(candidate)
 
 
 def capture(cwd: Path, stack: str, progress: bool = False, timeout: Optional[float] = None,
@@ -43,13 +61,14 @@ def run_program(project: Project, stack: str, config: StackConfig, progress: boo
     }
     env = dict(os.environ)
     env.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's INFO lines about closed loopback channels are noise
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TOLLGATE_ROOT), env.get("PYTHONPATH")]))
     # The program sees what the language host would give it, nothing of tollgate's own invocation.
     env.update({"PULUMI_CONFIG": json.dumps(config.config),
                 "PULUMI_CONFIG_SECRET_KEYS": json.dumps(config.secret_keys)})
     with tempfile.TemporaryDirectory(prefix="tollgate-capture-") as tmp:
         req, res = Path(tmp, "request.json"), Path(tmp, "result.json")
         req.write_text(json.dumps(request), encoding="utf-8")
+        # Ours first: the child protocol is this tollgate's, even where the project installs another version.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_tollgate_only(Path(tmp))), env.get("PYTHONPATH")]))
         try:
             proc = subprocess.run([_interpreter(project), "-m", "tollgate.capture.child", str(req), str(res)],
                                   cwd=project.pwd, env=env, stdout=subprocess.PIPE, timeout=timeout)
@@ -90,12 +109,21 @@ def program_error(err: dict, project: Project, stack: str, config: StackConfig, 
         secret = " --secret" if err.get("config_secret") else ""
         fix = (f"pulumi config set{secret} {key} <value> (or add `{key}:` under `config:` in "
                f"{config.file.name})")
+    elif _missing_module(err) == "tollgate_components":
+        fix = (f"add `{DISTRIBUTION}` to the project's requirements and install them where the program runs "
+               f"(`pulumi install`, or `{_interpreter(project)} -m pip install {DISTRIBUTION}`)")
     else:
         fix = "fix the program: it must also run under `pulumi preview`" + (
             "" if debug else "; --debug shows the whole traceback")
     main = project.pwd / ("__main__.py" if project.program == "." else project.program)
     where = project.root / first["file"] if first.get("file") else main
     return TollgateError("\n".join(lines), _from_here(where), first.get("line"), fix=fix)
+
+
+def _missing_module(err: dict) -> str:
+    """The top-level package a ModuleNotFoundError names ("" for any other error)."""
+    match = re.fullmatch(r"No module named '([^']+)'", err.get("message") or "")
+    return match.group(1).split(".")[0] if err.get("type") == "ModuleNotFoundError" and match else ""
 
 
 def _from_here(path: Path) -> str:
