@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tollgate import cli
 from tollgate.cli import main
 from tollgate.evaluate import RULES_DIR
 from tollgate.rego import RuleSet
@@ -74,11 +77,11 @@ def test_table_groups_by_resource_mandatory_first_with_summary(capsys):
     code, out, _ = run(capsys, "preview", "--cwd", str(FIXTURES / "secrets"), "--stack", "dev")
     assert code == 1
     lines = out.splitlines()
-    rules = len(RuleSet(RULES_DIR).rules)
+    rules = len(RuleSet(RULES_DIR).rules) + 1  # and cost-within-budget (TG011): every rule that ran
     assert lines[0] == f"Tollgate preview of fixture-secrets/dev: 5 resources, {rules} rules"
     assert "✖ plain  aws:ssm/parameter:Parameter  at __main__.py:8" in lines
     # three untagged parameters, and the stack itself, which has no budget
-    assert lines[-1] == "FAIL: 4 mandatory, 0 advisory, 0 remediate finding(s) on 4 of 5 resources"
+    assert lines[-1] == "FAIL: 4 mandatory, 0 advisory, 0 remediate findings on 4 of 5 resources"
 
 
 @pytest.mark.parametrize("fmt", ["table", "json"])
@@ -109,11 +112,26 @@ def test_program_that_raises_exits_2_naming_file_and_line(capsys):
     assert f"tollgate: error: {main_py}:5: ValueError: unsupported size 'large'" in err
 
 
-def test_missing_stack_exits_2_naming_the_expected_file(capsys):
-    code, _, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "nope")
+def test_missing_stack_exits_2_naming_the_expected_file_and_the_stacks_there(capsys):
+    code, out, err = run(capsys, "preview", "--cwd", str(ROOT), "--stack", "nope")
+    assert code == 2 and out == ""
+    assert (f"{ROOT / 'stacks' / 'Pulumi.nope.yaml'}: stack config for `nope` not found; "
+            "stacks here: dev, prod, staging\n") in err
+    assert f"fix: pick one of them with --stack, or create Pulumi.nope.yaml in {ROOT / 'stacks'}\n" in err
+
+
+def test_missing_stack_of_the_cost_command_lists_the_stacks_too(capsys):
+    code, _, err = run(capsys, "cost", "--cwd", str(ROOT), "--stack", "prd")
+    assert code == 2 and "stack config for `prd` not found; stacks here: dev, prod, staging" in err
+
+
+def test_missing_stack_in_a_project_without_stacks_says_how_to_create_one(capsys, tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: empty\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    code, _, err = run(capsys, "preview", "--cwd", str(tmp_path), "--stack", "dev")
     assert code == 2
-    assert f"{ROOT / 'stacks' / 'Pulumi.nope.yaml'}: stack config for `nope` not found" in err
-    assert "fix: create Pulumi.nope.yaml" in err
+    assert f"{tmp_path / 'Pulumi.dev.yaml'}: stack config for `dev` not found; no stack has a config file here" in err
+    assert f"fix: create Pulumi.dev.yaml in {tmp_path}\n" in err
 
 
 def test_malformed_stack_file_exits_2_with_the_line(capsys, tmp_path):
@@ -132,9 +150,14 @@ def test_config_of_the_wrong_type_exits_2_naming_the_key(capsys, tmp_path):
     assert "Pulumi.test.yaml:3: config `fixture-structure:replicas` must be of type integer" in err
 
 
-def test_missing_pulumi_yaml_exits_2(capsys, tmp_path):
-    code, _, err = run(capsys, "preview", "--cwd", str(tmp_path), "--stack", "dev")
-    assert code == 2 and f"{tmp_path / 'Pulumi.yaml'}: Pulumi.yaml not found" in err
+def test_missing_pulumi_yaml_exits_2_naming_the_directory_searched(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "preview", "--cwd", ".", "--stack", "dev")  # relative: named absolute all the same
+    assert code == 2
+    assert err == (f"tollgate: error: no Pulumi.yaml in {tmp_path.resolve()}\n"
+                   "  fix: run tollgate in a Pulumi project directory or pass --cwd DIR\n")
+    code, _, err = run(capsys, "cost", "--cwd", "gone", "--stack", "dev")
+    assert code == 2 and f"tollgate: error: directory {tmp_path.resolve() / 'gone'} does not exist\n" in err
 
 
 def test_rule_that_does_not_compile_exits_2_naming_file_and_line(capsys, tmp_path):
@@ -186,8 +209,103 @@ def test_progress_line_on_a_terminal(tmp_path):
     os.close(leader)
     progress = b"".join(chunks).decode()
     assert proc.returncode == 0
-    assert "capturing" in progress and re.search(r"evaluating \d+ resources", progress)
+    assert "capturing" in progress and re.search(r"judging [\d,]+ resources", progress)
     assert json.loads(out.read_text())["summary"]["passed"] is True
+
+
+SLOW_PROGRAM = """
+import asyncio
+
+import pulumi
+
+
+async def later(i):
+    await asyncio.sleep(0.03 * i)  # registrations spread over ~1.2 s
+    return f"value-{i}"
+
+
+for i in range(40):
+    pulumi.CustomResource("test:index:Thing", f"thing-{i}", {"value": later(i)})
+"""
+
+
+def slow_project(tmp_path: Path) -> Path:
+    project = tmp_path / "slow"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: slow\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (project / "__main__.py").write_text(SLOW_PROGRAM)
+    return project
+
+
+def test_progress_in_a_log_is_plain_lines_at_most_one_per_interval(capfd, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "PROGRESS_EVERY", 0.2)
+    monkeypatch.setattr(cli, "LONG_JUDGING", 40)  # this stack counts as large
+    start = time.monotonic()
+    code = main(["preview", "--cwd", str(slow_project(tmp_path)), "--stack", "dev", "--format", "json"])
+    elapsed = time.monotonic() - start
+    out, err = capfd.readouterr()
+    assert code == 0 and json.loads(out)["stack"] == "dev"  # stdout is the report alone
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    capturing = [line for line in lines if line.startswith("capturing: ")]
+    assert all(re.fullmatch(r"capturing: \d+ resources registered \(\d+ s\)", line) for line in capturing)
+    assert 2 <= len(capturing) <= elapsed / 0.2 + 1
+    assert lines[:-1] == capturing and re.fullmatch(r"judging 4\d resources \.\.\.", lines[-1])  # once
+
+
+def test_quiet_prints_no_progress(capfd, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "PROGRESS_EVERY", 0.2)
+    monkeypatch.setattr(cli, "LONG_JUDGING", 1)
+    project = slow_project(tmp_path)
+    code = main(["preview", "--cwd", str(project), "--stack", "dev", "--format", "json", "--quiet"])
+    out, err = capfd.readouterr()
+    assert code == 0 and json.loads(out)["stack"] == "dev" and err == ""
+    code = main(["cost", "--cwd", str(project), "--stack", "dev", "--quiet"])
+    out, err = capfd.readouterr()
+    assert code == 0 and "TOTAL" in out and err == ""
+
+
+class FakeStderr(io.StringIO):
+    def __init__(self, tty: bool):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_progress_writer_rewrites_one_line_on_a_terminal_only(monkeypatch):
+    for tty, quiet, want in [(True, False, "\r\033[Kjudging 3 resources ...\r\033[K"), (False, False, ""),
+                             (True, True, "")]:
+        monkeypatch.setattr(sys, "stderr", FakeStderr(tty))
+        progress = cli._Progress(quiet)
+        progress.say("judging 3 resources ...")
+        progress.done()
+        assert sys.stderr.getvalue() == want
+    monkeypatch.setattr(sys, "stderr", FakeStderr(False))
+    cli._Progress().say("judging 10,003 resources ...", long=True)  # a log hears of long work only
+    assert sys.stderr.getvalue() == "judging 10,003 resources ...\n"
+    assert cli._Progress(quiet=True).capture_request() is False
+
+
+def test_capture_child_progress_live_on_a_terminal_plain_in_a_log(monkeypatch):
+    from tollgate.capture import child
+
+    assert child._progress(False) is None
+    monkeypatch.setattr(sys, "stderr", FakeStderr(True))
+    live = child._progress({"live": True})
+    for count in range(1, 1251):
+        live(count)
+    assert sys.stderr.getvalue().split("\r\033[K")[-1] == "capturing: 1,250 resources registered"
+    clock = iter([100.0, 101.0, 105.0, 106.0, 109.9, 110.0])
+    monkeypatch.setattr(child.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(sys, "stderr", FakeStderr(False))
+    plain = child._progress({"every": 5})  # started at 100 s
+    for count in (1, 1200, 1300, 1400, 2500):
+        plain(count)
+    assert sys.stderr.getvalue() == ("capturing: 1,200 resources registered (5 s)\n"
+                                     "capturing: 2,500 resources registered (10 s)\n")
 
 
 def test_policy_config_tunes_and_disables_rules(capsys, tmp_path):

@@ -46,8 +46,6 @@ from conftest import ROOT, captured
 from opa_double import OpaDouble
 from test_cli import rules_with
 
-PACK = ROOT / "policy_pack"
-
 
 class Panic(BaseException):
     """What a Rust panic in regorus looks like from Python: pyo3's PanicException derives from BaseException."""
@@ -159,9 +157,10 @@ def test_tag_remediation_raising_exits_2(capsys, monkeypatch, tmp_path, untagged
 # --- ... and in the CrossGuard pack, over gRPC -----------------------------------------------------------
 
 def _pack_copy(tmp_path: Path, prelude: str = "") -> Path:
-    """The pack and every rule in tmp_path (the pack reads ../rego), its __main__ preceded by `prelude`."""
-    shutil.copytree(PACK, tmp_path / "policy_pack", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "rego", tmp_path / "rego")
+    """The pack in a checkout of its own in tmp_path (policy_pack/ beside tollgate/, whose rules are ../rego),
+    its __main__ preceded by `prelude`."""
+    for name in ("policy_pack", "tollgate", "rego"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     main_py = tmp_path / "policy_pack" / "__main__.py"
     main_py.write_text(textwrap.dedent(prelude) + main_py.read_text(encoding="utf-8"), encoding="utf-8")
     return tmp_path / "policy_pack"
@@ -503,7 +502,7 @@ def test_the_tollgate_program_leaves_once_its_whole_report_is_written(capsys, tm
     """`python -m tollgate` (as the console script) ends a preview of a saved file without freeing what it
     built (cli._leave): its report, piped or written to --output, is whole, and its exit code is the verdict's."""
     _, alone, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
-    program = [sys.executable, "-m", "tollgate", "preview", "--stack", "bench", "--snapshot", str(large)]
+    program = [sys.executable, "-m", "tollgate", "preview", "--stack", "bench", "--snapshot", str(large), "--quiet"]
     piped = subprocess.run(program + ["--format", "json"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert piped.returncode == 1 and piped.stderr == ""
     assert _verdict(piped.stdout) == _verdict(alone)

@@ -19,6 +19,19 @@ DESCRIPTION = ("The stack's estimated monthly cost must not exceed its monthly C
 
 
 @dataclass(frozen=True)
+class RuleInfo:
+    """TG011 as a report lists the rules that ran, beside the Rego rules (the same attributes as rego.Rule)."""
+
+    name: str = RULE
+    id: str = RULE_ID
+    title: str = "Cost within budget"
+    description: str = DESCRIPTION
+    severity: str = SEVERITY
+    enforcement: str = "mandatory"
+    file: str = "budget_check.py"
+
+
+@dataclass(frozen=True)
 class Budget:
     resource: Resource
     limit: Optional[float]   # None: unknown at preview

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from .errors import TollgateError, read_text
-from .evaluate import ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_config, opa_engine, stack_urn
+from .evaluate import (ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_config, opa_engine, rules_run,
+                       stack_urn)
 from .model import Snapshot
 from .rego import RuleSet
 from .remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
@@ -36,76 +37,148 @@ def _renderer(module: str) -> Callable[..., str]:
 
 FORMATS = {"table": _renderer("table"), "json": _renderer("json_report"), "sarif": _renderer("sarif"),
            "junit": _renderer("junit"), "markdown": _renderer("markdown")}
+REPORT_FORMATS = ["sarif", "junit", "markdown", "json"]  # of `tollgate report`: the pack's findings, no cost
+
+
+def _command(sub: Any, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line text is both its entry in the parent's help and its own --help."""
+    return sub.add_parser(name, help=text, description=text)
+
+
+class _Version(argparse.Action):
+    """--version: the installed distribution's version, looked up only when asked: a metadata lookup
+    every other run would pay for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: Optional[str] = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("tollgate-iac")
+        except PackageNotFoundError:
+            number = "unknown (not installed: pip install -e .)"
+        sys.stdout.write(f"tollgate {number}\n")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tollgate", description="Cost guardrails for Pulumi programs.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    preview = sub.add_parser("preview", help="judge a Pulumi program's resources without the CLI or credentials")
-    preview.add_argument("--stack", required=True, help="stack name; config comes from Pulumi.<stack>.yaml")
-    preview.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
-    preview.add_argument("--format", choices=sorted(FORMATS), default="table")
-    preview.add_argument("--fail-on", choices=FAIL_ON, default="mandatory",
+    parser.add_argument("--version", action=_Version, help="print tollgate's version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, help="what to do")
+    for add in (_add_preview, _add_cost, _add_pack, _add_rego, _add_report):
+        add(sub)
+    return parser
+
+
+def _add_preview(sub: Any) -> None:
+    command = _command(sub, "preview", "judge a Pulumi program's resources without the CLI or credentials")
+    command.set_defaults(run=preview)
+    _stack_options(command)
+    command.add_argument("--format", choices=list(FORMATS), default="table", metavar="|".join(FORMATS),
+                         help="report format (default: table)")
+    command.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    command.add_argument("--fail-on", choices=FAIL_ON, default="mandatory", metavar="|".join(FAIL_ON),
                          help="exit 1 on: mandatory (unwaived mandatory findings, the default), advisory (those and "
                               "unwaived advisories), never (exit 0 unless the preview could not be done: that is 2)")
-    preview.add_argument("--base-snapshot", type=Path, help="snapshot of the base branch (from --snapshot-out): "
-                                                            "--format markdown shows the cost change against it")
-    preview.add_argument("--output", type=Path, help="write the report here instead of stdout")
-    preview.add_argument("--snapshot-out", type=Path, help="also write the captured snapshot as JSON")
-    preview.add_argument("--timeout", type=float, default=600.0,
-                         help="stop a program that has not finished after this many seconds (exit 2; default 600)")
-    source = preview.add_mutually_exclusive_group()
-    source.add_argument("--snapshot", type=Path, help="judge this snapshot file instead of running the program")
+    command.add_argument("--snapshot-out", type=Path, metavar="FILE", help="also write the captured snapshot as JSON")
+    source = command.add_mutually_exclusive_group()
+    source.add_argument("--snapshot", type=Path, metavar="FILE",
+                        help="judge this snapshot file (from --snapshot-out) instead of running the program")
     source.add_argument("--from-preview-json", type=Path, metavar="FILE",
                         help="judge the output of `pulumi preview --json` instead of running the program "
                              "(resources being deleted are not judged)")
     source.add_argument("--from-export", type=Path, metavar="FILE",
                         help="judge the output of `pulumi stack export` instead of running the program")
-    preview.add_argument("--include-unchanged", action="store_true",
+    command.add_argument("--include-unchanged", action="store_true",
                          help="with --from-preview-json: also judge resources the preview leaves unchanged (same)")
-    preview.add_argument("--rules", type=Path, default=RULES_DIR, help="directory of Rego rules (default: bundled)")
-    preview.add_argument("--opa-url", help="evaluate the rules on this OPA server (e.g. http://localhost:8181) "
-                                           "instead of the embedded engine")
-    preview.add_argument("--policy-config", type=Path,
+    command.add_argument("--base-snapshot", type=Path, metavar="FILE",
+                         help="snapshot of the base branch (from --snapshot-out): --format markdown shows the cost "
+                              "change against it")
+    command.add_argument("--policy-config", type=Path, metavar="FILE",
                          help="per-stack policy config (pulumi --policy-pack-config format), e.g. "
                               "stacks/policy-config.dev.json")
-    preview.add_argument("--checkov", action="store_true",
+    command.add_argument("--waivers", type=Path, metavar="FILE",
+                         help="approved exceptions (rule, resource, owner, reason, expires); default: waivers.yaml "
+                              "in --cwd, if present")
+    command.add_argument("--checkov", action="store_true",
                          help="also run checkov (its own virtualenv, .venv-checkov) on the AWS resources as a "
                               "Terraform plan and the Kubernetes resources as manifests; its failed checks are "
                               "findings with source checkov")
-    preview.add_argument("--waivers", type=Path, help="approved exceptions (rule, resource, owner, reason, expires); "
-                                                      "default: waivers.yaml in --cwd, if present")
-    preview.add_argument("--strict", action="store_true",
+    command.add_argument("--opa-url", metavar="URL", help="evaluate the rules on this OPA server (e.g. "
+                                                          "http://localhost:8181) instead of the embedded engine")
+    command.add_argument("--rules", type=Path, default=RULES_DIR, metavar="DIR",
+                         help="directory of Rego rules (default: bundled)")
+    command.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                         help="stop a program that has not finished after this many seconds (exit 2; default 600)")
+    command.add_argument("--strict", action="store_true",
                          help="a remote component the preview cannot expand (a Helm chart, a plugin-built component) "
                               "is a mandatory finding, not an advisory one")
-    preview.add_argument("--debug", action="store_true",
-                         help="when the program fails, also print the whole traceback (Tollgate's and the runtime's "
-                              "frames included)")
-    cost = sub.add_parser("cost", help="estimate the stack's monthly cost and its saving against the naive twin")
-    cost.add_argument("--stack", required=True)
-    cost.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
-    cost.add_argument("--format", choices=["table", "json"], default="table")
-    cost.add_argument("--snapshot", type=Path, help="price this snapshot file instead of running the program")
-    cost.add_argument("--output", type=Path, help="write the report here instead of stdout")
-    cost.add_argument("--debug", action="store_true", help="when the program fails, also print the whole traceback")
-    pack = sub.add_parser("pack", help="work with the CrossGuard policy pack").add_subparsers(
-        dest="pack_command", required=True)
-    pack_build = pack.add_parser("build", help="write the pack as `pulumi policy publish` ships it: its own "
-                                               "directory with the tollgate package and the rules vendored")
-    pack_build.add_argument("--out", type=Path, required=True)
-    rego = sub.add_parser("rego", help="work with the Rego rules").add_subparsers(dest="rego_command", required=True)
-    bundle = rego.add_parser("bundle", help="write the rules as an OPA bundle (tar.gz) an OPA fleet can serve")
-    bundle.add_argument("--out", type=Path, default=Path("tollgate-bundle.tar.gz"))
-    bundle.add_argument("--rules", type=Path, default=RULES_DIR)
+    _run_options(command)
+
+
+def _add_cost(sub: Any) -> None:
+    cost = _command(sub, "cost", "estimate the stack's monthly cost and its saving against the naive twin")
+    cost.set_defaults(run=cost_report)
+    _stack_options(cost)
+    cost.add_argument("--format", choices=["table", "json"], default="table", metavar="table|json",
+                      help="report format (default: table)")
+    cost.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    cost.add_argument("--snapshot", type=Path, metavar="FILE",
+                      help="price this snapshot file (from preview --snapshot-out) instead of running the program")
+    _run_options(cost)
+
+
+def _add_pack(sub: Any) -> None:
+    pack = _command(sub, "pack", "work with the CrossGuard policy pack").add_subparsers(
+        dest="pack_command", required=True, help="what to do with the pack")
+    build = _command(pack, "build", "write the pack as `pulumi policy publish` ships it: its own directory with the "
+                                    "tollgate package and the rules vendored")
+    build.set_defaults(run=pack_build)
+    build.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="directory to write the pack into (new or empty)")
+    _command(pack, "path", "print the directory of the installed policy pack: "
+                           "pulumi preview --policy-pack \"$(tollgate pack path)\"").set_defaults(run=print_pack_path)
+
+
+def _add_rego(sub: Any) -> None:
+    rego = _command(sub, "rego", "work with the Rego rules").add_subparsers(
+        dest="rego_command", required=True, help="what to do with the rules")
+    bundle = _command(rego, "bundle", "write the rules as an OPA bundle (tar.gz) an OPA fleet can serve")
+    bundle.set_defaults(run=rego_bundle)
+    bundle.add_argument("--out", type=Path, default=Path("tollgate-bundle.tar.gz"), metavar="FILE",
+                        help="the bundle file to write (default: tollgate-bundle.tar.gz)")
+    bundle.add_argument("--rules", type=Path, default=RULES_DIR, metavar="DIR",
+                        help="directory of Rego rules to bundle (default: bundled)")
     bundle.add_argument("--revision", help="bundle revision (default: the current UTC time)")
-    report = sub.add_parser("report", help="report the policy findings of a real `pulumi preview --policy-pack` run")
+
+
+def _add_report(sub: Any) -> None:
+    report = _command(sub, "report", "report the policy findings of a real `pulumi preview --policy-pack` run")
+    report.set_defaults(run=event_log_report)
     report.add_argument("--from-event-log", type=Path, metavar="FILE", required=True,
                         help="the engine event log of `pulumi preview --event-log FILE --policy-pack policy_pack`")
-    report.add_argument("--format", choices=["sarif", "junit", "markdown", "json"], default="markdown")
-    report.add_argument("--output", type=Path, help="write the report here instead of stdout")
-    report.add_argument("--fail-on", choices=FAIL_ON, default="mandatory",
+    report.add_argument("--format", choices=REPORT_FORMATS, default="markdown", metavar="|".join(REPORT_FORMATS),
+                        help="report format (default: markdown)")
+    report.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    report.add_argument("--fail-on", choices=FAIL_ON, default="mandatory", metavar="|".join(FAIL_ON),
                         help="exit 1 on: mandatory (the default), advisory (those and advisories), never")
-    return parser
+
+
+def _stack_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stack", required=True, metavar="NAME",
+                         help="stack name; config comes from Pulumi.<NAME>.yaml")
+    command.add_argument("--cwd", type=Path, default=Path("."), metavar="DIR",
+                         help="the Pulumi project directory (default: .)")
+
+
+def _run_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--quiet", action="store_true",
+                         help="print no progress on stderr (warnings and errors still go there)")
+    command.add_argument("--debug", action="store_true",
+                         help="when the program fails, also print the whole traceback (Tollgate's and the runtime's "
+                              "frames included)")
 
 
 def cost_report(args: argparse.Namespace) -> int:
@@ -117,7 +190,7 @@ def cost_report(args: argparse.Namespace) -> int:
     else:
         from .capture.host import capture
 
-        snapshot = capture(args.cwd, args.stack, progress=sys.stderr.isatty(), debug=args.debug)
+        snapshot = capture(args.cwd, args.stack, progress=_Progress(args.quiet).capture_request(), debug=args.debug)
     costs = estimate(snapshot, _usage(args))
     text = render_json(costs) if args.format == "json" else render_table(costs)
     if args.output:
@@ -134,6 +207,13 @@ def pack_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_pack_path(args: argparse.Namespace) -> int:
+    from .pack_build import pack_path
+
+    sys.stdout.write(f"{pack_path()}\n")
+    return 0
+
+
 def rego_bundle(args: argparse.Namespace) -> int:
     from .opa import bundle
 
@@ -143,19 +223,37 @@ def rego_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+PROGRESS_EVERY = 5.0  # seconds between two plain progress lines of a capture when stderr is a log, not a terminal
+LONG_JUDGING = 2_000  # resources from which judging a stack is long work, worth a line in a CI log
+CLEAR_LINE = "\r\033[K"
+
+
 class _Progress:
-    """One rewritten line on stderr, only when stderr is a terminal: pipes and CI logs stay clean."""
+    """Progress on stderr (stdout carries the report): on a terminal one line rewritten in place; in a CI log
+    plain lines, for long work only and at most one every PROGRESS_EVERY seconds; nothing with --quiet."""
 
-    def __init__(self) -> None:
-        self.on = sys.stderr.isatty()
+    def __init__(self, quiet: bool = False) -> None:
+        self.live = not quiet and sys.stderr.isatty()
+        self.plain = not quiet and not self.live
 
-    def say(self, text: str) -> None:
-        if self.on:
-            sys.stderr.write(f"\r\033[K{text}")
-            sys.stderr.flush()
+    def capture_request(self) -> Any:
+        """The capture child's `progress` request: its live line, its plain lines, or none."""
+        return {"live": True} if self.live else {"every": PROGRESS_EVERY} if self.plain else False
+
+    def say(self, text: str, long: bool = False) -> None:
+        """What is being done now: on a terminal always; in a log only when it is long work."""
+        if self.live:
+            sys.stderr.write(f"{CLEAR_LINE}{text}")
+        elif self.plain and long:
+            sys.stderr.write(f"{text}\n")
+        else:
+            return
+        sys.stderr.flush()
 
     def done(self) -> None:
-        self.say("")
+        if self.live:
+            sys.stderr.write(CLEAR_LINE)
+            sys.stderr.flush()
 
 
 def _usage(args: argparse.Namespace):
@@ -222,11 +320,11 @@ def _program_snapshot(args: argparse.Namespace, progress: _Progress) -> Snapshot
     from .capture.host import capture  # the capture stack is only needed when we run a program
 
     progress.say(f"capturing {args.cwd}/{args.stack} ...")
-    return capture(args.cwd, args.stack, progress=progress.on, timeout=args.timeout, debug=args.debug)
+    return capture(args.cwd, args.stack, progress=progress.capture_request(), timeout=args.timeout, debug=args.debug)
 
 
 def preview(args: argparse.Namespace) -> int:
-    progress = _Progress()
+    progress = _Progress(args.quiet)
     waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
     rules = RuleSet(args.rules)  # before the snapshot: a bad rule or policy config fails before a long capture
     policy = load_policy_config(args.policy_config, rules)
@@ -243,7 +341,7 @@ def preview(args: argparse.Namespace) -> int:
                     else _program_snapshot(args, progress))
         if args.snapshot_out:
             snapshot.write(args.snapshot_out)
-        progress.say(f"evaluating {len(snapshot.resources)} resources ...")
+        progress.say(f"judging {len(snapshot.resources):,} resources ...", long=len(snapshot.resources) >= LONG_JUDGING)
         from .cost import estimate
 
         usage = _usage(args)
@@ -260,7 +358,8 @@ def preview(args: argparse.Namespace) -> int:
     known = {r.name: r.id for r in rules.rules} | {REMEDIATION: REMEDIATION_ID} | {f.rule: f.id for f in findings}
     findings = apply_waivers(findings, waivers, datetime.now(timezone.utc).date(), known, stack_urn(snapshot))
     progress.done()
-    report = build_report(snapshot, len(rules.rules), findings, rules.rules, costs)
+    ran = rules_run(rules, policy)
+    report = build_report(snapshot, len(ran), findings, ran, costs)
     text = _render(args, report, usage)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -299,10 +398,10 @@ def main(argv: Optional[Sequence[str]] = None, fast_exit: bool = False) -> int:
     args = _parser().parse_args(argv)
     args.fast_exit = fast_exit
     try:
-        return {"preview": preview, "cost": cost_report, "pack": pack_build, "rego": rego_bundle,
-                "report": event_log_report}[args.command](args)
+        return args.run(args)
     except TollgateError as exc:
-        sys.stderr.write(f"tollgate: error: {exc}\n")
+        clear = CLEAR_LINE if sys.stderr.isatty() else ""  # a progress line left on the terminal
+        sys.stderr.write(f"{clear}tollgate: error: {exc}\n")
         return 2
     except KeyboardInterrupt:
         raise

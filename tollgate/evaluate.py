@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import budget_check, policy_config, remediate
+from .bundled import RULES_DIR
 from .cost import Estimate, estimate
 from .model import NOTE_RULES, Finding, Resource, Snapshot, long_lived
 from .policy_config import PolicyConfig
 from .rego import Forked, RuleResult, RuleSet, fork_allowed, opa_input
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rego"
 ENGINE_ERROR = "engine-error"
 # fork_judge: a snapshot file holds about this many bytes a resource (the generated 10,000-resource estate:
 # 1,480), so its size says whether it is worth a child before it is read.
@@ -204,6 +204,13 @@ def opa_engine(opa_url: Optional[str], rules: RuleSet) -> Any:
     engine = OpaServer(opa_url, rules)
     engine.load()
     return engine
+
+
+def rules_run(rules: RuleSet, policy: Optional[PolicyConfig] = None) -> list[Any]:
+    """Every rule a preview runs, as a report counts and lists them: the Rego rules and cost-within-budget."""
+    policy = policy or PolicyConfig()
+    cost = [budget_check.RuleInfo()] if policy.level(budget_check.RULE, "mandatory") != "disabled" else []
+    return [*rules.rules, *cost]
 
 
 def known_policies(rules: RuleSet) -> dict[str, dict[str, Any]]:

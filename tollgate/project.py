@@ -63,6 +63,10 @@ def _key_lines(node: Optional[yaml.Node], section: str) -> dict[str, int]:
 
 def load_project(root: Path) -> Project:
     file = root / "Pulumi.yaml"
+    if not file.is_file():  # named absolute: `--cwd .` or a relative path does not say where we looked
+        where = root.resolve()
+        raise TollgateError(f"no Pulumi.yaml in {where}" if where.is_dir() else f"directory {where} does not exist",
+                            fix="run tollgate in a Pulumi project directory or pass --cwd DIR")
     data, _ = _read_yaml(file, "Pulumi.yaml", "run tollgate in a Pulumi project directory or pass --cwd DIR")
     if not isinstance(data, dict) or not data.get("name"):
         raise TollgateError("Pulumi.yaml has no `name`", str(file), fix="add `name: <project>`")
@@ -148,8 +152,19 @@ def _check_type(key: str, value: Any, spec: dict[str, Any], file: Path, line: Op
                             fix=f"set `{key}` to a {want} value")
 
 
+def stack_names(project: Project) -> list[str]:
+    """The project's stacks that have a config file (Pulumi.<name>.yaml in its stackConfigDir)."""
+    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in project.stack_config_dir.glob("Pulumi.*.yaml"))
+
+
 def load_stack(project: Project, stack: str) -> StackConfig:
     file = project.stack_config_dir / f"Pulumi.{stack}.yaml"
+    if not file.is_file():
+        names = stack_names(project)
+        create = f"create {file.name} in {project.stack_config_dir}"
+        raise TollgateError(f"stack config for `{stack}` not found; "
+                            + (f"stacks here: {', '.join(names)}" if names else "no stack has a config file here"),
+                            str(file), fix=f"pick one of them with --stack, or {create}" if names else create)
     data, node = _read_yaml(file, f"stack config for `{stack}`",
                             f"create {file.name} in {project.stack_config_dir} or pick another --stack")
     data = data or {}

@@ -18,9 +18,12 @@ import logging
 import os
 import runpy
 import sys
+import threading
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable, Optional
 
 import pulumi.runtime  # the program's own SDK
 from pulumi.runtime.proto import engine_pb2
@@ -57,10 +60,36 @@ class _Engine:
     _root = ""
 
 
-def _progress(count: int) -> None:
-    if count % 25 == 0:
-        sys.stderr.write(f"\rcapturing: {count} resources registered")
+def _progress(mode: Any) -> Optional[Callable[[int], None]]:
+    """The monitor's on_register for the request's `progress`: {"live": true} (stderr is a terminal) rewrites one
+    line; {"every": seconds} (a CI log) writes a plain line at most that often; false shows nothing."""
+    if not mode:
+        return None
+    if mode is True or mode.get("live"):  # True: a caller that knows only the live line
+
+        def live(count: int) -> None:
+            if count % 25 == 0:
+                sys.stderr.write(f"\r\033[Kcapturing: {count:,} resources registered")
+                sys.stderr.flush()
+
+        return live
+    every = float(mode["every"])
+    start = time.monotonic()
+    due = [start + every]
+    lock = threading.Lock()  # registrations arrive on several threads: still one line per interval
+
+    def plain(count: int) -> None:
+        now = time.monotonic()
+        if now < due[0]:
+            return
+        with lock:
+            if now < due[0]:
+                return
+            due[0] = now + every
+        sys.stderr.write(f"capturing: {count:,} resources registered ({now - start:.0f} s)\n")
         sys.stderr.flush()
+
+    return plain
 
 
 def _error(exc: BaseException, root: Path) -> dict:
@@ -108,7 +137,7 @@ def run(request: dict) -> dict:
     pwd = Path(request["pwd"])
     root = Path(request["root_directory"]).resolve()
     monitor = CaptureMonitor(request["stack"], request["project"], root, request["provider_config"],
-                             _progress if request.get("progress") else None, request.get("answers"), pwd)
+                             _progress(request.get("progress")), request.get("answers"), pwd)
     applies = Applies(root)
     applies.watch()
     engine = _Engine()
@@ -129,7 +158,7 @@ def run(request: dict) -> dict:
         return {"error": _error(exc, root)}
     finally:
         monitor.close()
-        if request.get("progress"):
+        if request.get("progress") and sys.stderr.isatty():  # the live line; a log's plain lines stay
             sys.stderr.write("\r\033[K")
     if engine.errors:
         return {"error": {"type": "ProgramError", "message": "; ".join(engine.errors), "frames": [],
