@@ -49,7 +49,7 @@ from tollgate.errors import TollgateError
 from tollgate.evaluate import ENGINE_ERROR, RULES_DIR, judge, known_policies, stack_urn
 from tollgate.model import Finding, ProviderRef, Resource, Snapshot
 from tollgate.remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
-from tollgate.report import FAIL_ON, build_report, json_report, junit, markdown, sarif, table
+from tollgate.report import FAIL_ON, RenderOptions, build_report, json_report, junit, markdown, sarif, table
 from tollgate.report.cost_table import render_json, render_table
 from tollgate.rego import RuleSet
 from tollgate.waive import apply_waivers, load_waivers
@@ -122,7 +122,8 @@ def render(snapshot: Snapshot, findings: list[Finding], costs: Estimate, base: E
     report = build_report(snapshot, len(RULES.rules), findings, RULES.rules, costs)
     return {
         "table": table.render(report), "json": json_report.render(report), "sarif": sarif.render(report),
-        "junit": junit.render(report, fail_on=fail_on), "markdown": markdown.render(report, costs, base, fail_on),
+        "junit": junit.render(report, RenderOptions(fail_on=fail_on)),
+        "markdown": markdown.render(report, RenderOptions(fail_on=fail_on, base=lambda: base)),
         "cost-table": render_table(costs), "cost-json": render_json(costs),
     }
 

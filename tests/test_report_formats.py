@@ -1,4 +1,4 @@
-"""The report formats (sarif, junit, markdown) from one findings list, and `--fail-on`.
+"""The report formats (sarif, junit, markdown) from one findings list, `--fail-on`, and their one shape.
 
 SARIF is validated against the official 2.1.0 schema (tests/data, see its README); JUnit is parsed as
 a CI dashboard would; Markdown is checked as the PR comment a reviewer reads.
@@ -6,8 +6,13 @@ a CI dashboard would; Markdown is checked as the PR comment a reviewer reads.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from functools import cache
@@ -16,11 +21,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tollgate.cli import FORMATS, main
+from tollgate.cli import main
 from tollgate.cost import Estimate, LineItem
 from tollgate.evaluate import evaluate
 from tollgate.model import Finding, Snapshot, Waiver
-from tollgate.report import Report, build_report, junit, markdown, sarif, table
+from tollgate.report import (COST_FORMATS, FORMATS, RenderOptions, Report, build_report, cost_table, junit, markdown,
+                             render, render_cost, sarif, table)
 
 from conftest import ROOT, capture_source, captured
 
@@ -235,9 +241,9 @@ def test_junit_advisory_passes_with_output_unless_fail_on_advisory():
     advisory = "TG002 instance-size-cap: worker (aws:ec2/instance:Instance)"
     default = cases(junit.render(report))[advisory]
     assert default.find("failure") is None and "cannot decide the instance size cap" in default.find("system-out").text
-    strict = cases(junit.render(report, fail_on="advisory"))[advisory]
+    strict = cases(junit.render(report, RenderOptions(fail_on="advisory")))[advisory]
     assert strict.find("failure") is not None
-    never = cases(junit.render(report, fail_on="never"))
+    never = cases(junit.render(report, RenderOptions(fail_on="never")))
     assert all(c.find("failure") is None for c in never.values())
 
 
@@ -260,7 +266,7 @@ def test_junit_engine_error_is_an_error_and_the_rule_has_no_passing_case():
     meta = next(m for m in report.rules if m.name == "ebs-gp3")
     error = replace(report.findings[-1], rule="engine-error", id="TG000", severity="critical",
                     message=f"rule {meta.name} ({meta.id}) failed to evaluate: ebs_gp3.rego:20: divide by zero")
-    found = cases(junit.render(with_findings(report, report.findings + [error]), fail_on="never"))
+    found = cases(junit.render(with_findings(report, report.findings + [error]), RenderOptions(fail_on="never")))
     assert found["TG000 engine-error: tg-untagged-dev (pulumi:pulumi:Stack)"].find("error") is not None
     assert f"{meta.id} ebs-gp3: stack dev" not in found
 
@@ -306,7 +312,8 @@ def test_markdown_passed_waived_and_fail_on_lines():
 def test_markdown_fail_on_advisory_status():
     report = judged("unknown_type")
     assert markdown.status(report, "advisory") == "**Tollgate: 3 mandatory and 5 advisory findings block this change**"
-    assert "<summary>5 advisory findings (blocking: --fail-on advisory)</summary>" in markdown.render(report, fail_on="advisory")
+    text = markdown.render(report, RenderOptions(fail_on="advisory"))
+    assert "<summary>5 advisory findings (blocking: --fail-on advisory)</summary>" in text
 
 
 def test_table_lists_a_waived_finding_as_waived():
@@ -325,11 +332,16 @@ def test_markdown_escapes_cells():
     assert markdown.cell("x|y") == "x\\|y"
 
 
+def priced(report: Report, estimate: Estimate) -> Report:
+    """The report carrying an estimate, as preview builds it."""
+    return replace(report, cost=estimate)
+
+
 def test_markdown_cost_change_against_the_base():
     base = estimate_of(1000.0, 1500.0, [item("web", 600.0), item("batch", 400.0)])
     head = estimate_of(1312.0, 2000.0, [item("web", 600.0), item("batch", 512.0), item("gpu", 200.0),
                                                item("mystery", 0.0, priced=False)])
-    text = markdown.render(judged("untagged"), head, base)
+    text = markdown.render(priced(judged("untagged"), head), RenderOptions(base=lambda: base))
     cost = text[text.index("### Cost"):]
     assert "Estimated **$1,312.00/month** at prices of 2026-01-15" in cost
     assert "would cost $2,000.00/month: 34.4% saved" in cost
@@ -338,9 +350,10 @@ def test_markdown_cost_change_against_the_base():
     rows = [line for line in cost.splitlines() if line.startswith("| ") and "$" in line]
     assert rows == ["| gpu | aws:ec2/instance:Instance | new | $200.00 | +$200.00 |",
                     "| batch | aws:ec2/instance:Instance | $400.00 | $512.00 | +$112.00 |"]  # web did not change
-    cheaper = markdown.render(judged("untagged"), estimate_of(900.0, 1500.0), base)
+    cheaper = markdown.render(priced(judged("untagged"), estimate_of(900.0, 1500.0)),
+                              RenderOptions(base=lambda: base))
     assert "**-$100.00/month (from $1,000.00 to $900.00)**" in cheaper
-    assert "Change against" not in markdown.render(judged("untagged"), head)
+    assert "Change against" not in markdown.render(priced(judged("untagged"), head))
 
 
 # --- every format, one findings list -------------------------------------------------------------------
@@ -349,7 +362,7 @@ def test_markdown_cost_change_against_the_base():
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_no_format_prints_a_secret(fmt):
     report = judged("secrets")
-    text = FORMATS[fmt](report)
+    text = render(report, fmt)
     assert "db-password" in text and "api-token" in text  # the resources are reported...
     for secret in SECRETS:
         assert secret not in text  # ...never their secret values
@@ -358,12 +371,49 @@ def test_no_format_prints_a_secret(fmt):
 def test_every_format_reports_the_same_findings():
     report = judged("untagged")
     n = len(report.findings)
-    assert len(json.loads(FORMATS["json"](report))["findings"]) == n
+    assert len(json.loads(render(report, "json"))["findings"]) == n
     assert len(sarif_doc(report)["runs"][0]["results"]) == n
     failures = ET.fromstring(junit.render(report)).findall(".//failure")
     assert sum(len(f.text.strip().splitlines()) - 1 for f in failures) == n  # one message line per finding + urn
     md = markdown.render(report)
     assert sum(1 for line in md.splitlines() if line.startswith("| TG")) == n
+
+
+# --- one shape: render(report, options) -> str, chosen from one table ------------------------------------
+
+
+def test_every_format_has_the_one_shape():
+    for name, module in FORMATS.items():
+        render_ = importlib.import_module(f"tollgate.report.{module}").render
+        assert list(inspect.signature(render_).parameters) == ["report", "options"], name
+    for name, function in COST_FORMATS.items():
+        assert list(inspect.signature(getattr(cost_table, function)).parameters) == ["estimate", "options"], name
+
+
+def test_render_is_the_format_modules_render():
+    report = waived(judged("untagged"))
+    options = RenderOptions(fail_on="advisory", width=60)
+    assert render(report, "junit", options) == junit.render(report, options)
+    assert render(report, "table", options) == table.render(report, options) != table.render(report)
+    estimate = estimate_of(10.0, 20.0, [item("web", 10.0)])
+    assert render_cost(estimate, "json") == cost_table.render_json(estimate)
+    assert render_cost(estimate, "table", options) == cost_table.render_table(estimate, options)
+
+
+def test_a_run_imports_only_its_own_format(tmp_path, untagged_snapshot):
+    """Each format is imported when a report is written in it; the others never are."""
+    script = ("import sys\nfrom tollgate.cli import main\n"
+              f"main(['preview', '--stack', 'dev', '--snapshot', {str(untagged_snapshot)!r}, '--format', 'json', "
+              f"'--output', {str(tmp_path / 'out.json')!r}, '--cwd', {str(tmp_path)!r}])\n"
+              "print(sorted(m for m in sys.modules if m.startswith('tollgate.report.')))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[-2] == "['tollgate.report.json_report']"
+
+
+def test_the_cli_never_names_a_format():
+    """cli.py hands --format to the report stage; no format is special-cased there."""
+    source = (ROOT / "tollgate" / "cli.py").read_text(encoding="utf-8")
+    assert not re.search(r"format (==|!=|in)|\.report\.|import_module", source)
 
 
 # --- CLI: --format, --fail-on, --base-snapshot -----------------------------------------------------------
@@ -442,6 +492,9 @@ def test_base_snapshot_is_read_and_a_bad_one_exits_2(capsys, tmp_path, untagged_
     bad.write_text('{"resources": []}')
     code, out, err = run(capsys, *base, "--base-snapshot", str(bad))
     assert code == 2 and "not a Tollgate snapshot" in err
+    # only a format that shows the change reads the base
+    code, out, err = run(capsys, *base[:-1], "table", "--base-snapshot", str(bad))
+    assert code == 1 and err == "" and out.startswith("Tollgate preview of")
 
 
 def test_table_and_markdown_list_findings_in_one_order_and_a_checkov_id_once():

@@ -1,13 +1,23 @@
-"""Report: findings -> table | json | sarif | junit | markdown. Reports never see secret values: snapshots hold none."""
+"""Report: findings -> table | json | sarif | junit | markdown. Reports never see secret values: snapshots hold none.
+
+Every format has one shape (after conftest's Outputter): a module of this package whose
+`render(report, options) -> str` writes it, named in FORMATS; `render(report, format, options)` is the one
+way in. `tollgate cost` has the same shape: `render_cost(estimate, format, options)` over COST_FORMATS.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from ..model import Finding, Snapshot
 
 FAIL_ON = ("mandatory", "advisory", "never")
+# format -> the module of this package that renders it, in the order `--format` lists them
+FORMATS = {"table": "table", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown"}
+# `tollgate cost --format` -> the function of cost_table.py that renders the estimate
+COST_FORMATS = {"table": "render_table", "json": "render_json"}
 
 
 @dataclass(frozen=True)
@@ -104,3 +114,29 @@ def build_report(snapshot: Snapshot, rule_count: int, findings: list[Finding], r
                       waived=sum(1 for f in findings if f.waiver is not None))
     metas = [r if isinstance(r, RuleMeta) else RuleMeta.of(r) for r in rules]
     return Report(snapshot.project, snapshot.stack, findings, summary, locations, metas, cost)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a format may need beyond the report; every format takes them all and reads what it uses."""
+
+    fail_on: str = "mandatory"  # --fail-on: the verdicts of junit and the status line of markdown
+    # The base branch's estimate (--base-snapshot), for markdown's cost change. A function, called only by a
+    # format that shows the change: no other format pays for reading the base, or fails on a bad one.
+    base: Optional[Callable[[], Any]] = None
+    width: Optional[int] = None  # columns the prose of a text format wraps at; None: the format's own
+
+
+def _module(name: str) -> Any:
+    """A format's module, imported when a report is written in it: a run imports only its own."""
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def render(report: Report, format: str, options: RenderOptions = RenderOptions()) -> str:
+    """The report in `format` (a key of FORMATS)."""
+    return _module(FORMATS[format]).render(report, options)
+
+
+def render_cost(estimate: Any, format: str, options: RenderOptions = RenderOptions()) -> str:
+    """`tollgate cost`: a tollgate.cost Estimate in `format` (a key of COST_FORMATS)."""
+    return getattr(_module("cost_table"), COST_FORMATS[format])(estimate, options)

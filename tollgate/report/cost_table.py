@@ -1,5 +1,6 @@
 """`tollgate cost`: the estimate as a table a person reads (most expensive first) or as JSON.
 
+Both have the shape of every format, `(estimate, options) -> str`, and are named in COST_FORMATS.
 Amounts keep full precision until here; both renderings round to cents.
 """
 
@@ -10,9 +11,10 @@ import textwrap
 
 from ..cost import Estimate, LineItem
 from ..cost.estimate import PRICERS
-from . import plural
+from . import RenderOptions, plural
 
 COLUMNS = ("RESOURCE", "TYPE", "MONTHLY", "NAIVE", "SAVING", "%")
+WIDTH = 110  # columns a pricing basis wraps at
 
 
 def _usd(x: float) -> str:
@@ -40,7 +42,8 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
 
 
-def render_table(estimate: Estimate, width: int = 110) -> str:
+def render_table(estimate: Estimate, options: RenderOptions = RenderOptions()) -> str:
+    width = options.width or WIDTH
     rows = sorted((i for i in estimate.resources if shown(i)), key=lambda i: (-i.monthly_usd, i.name))
     cells = [(i.name, _short_type(i.type), _usd(i.monthly_usd), _usd(i.baseline_monthly_usd),
               *_saving(i.monthly_usd, i.baseline_monthly_usd)) for i in rows]
@@ -74,7 +77,7 @@ def _cents(x: float) -> float:
     return round(x, 2) + 0.0  # + 0.0: no "-0.0" in the output
 
 
-def render_json(estimate: Estimate) -> str:
+def render_json(estimate: Estimate, options: RenderOptions = RenderOptions()) -> str:
     doc = {
         "monthly_usd": _cents(estimate.monthly_usd),
         "baseline_monthly_usd": _cents(estimate.baseline_monthly_usd),

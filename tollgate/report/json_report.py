@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from . import Report
+from . import RenderOptions, Report
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
     findings = []
     for f in report.findings:
         entry = f.to_dict()

@@ -17,10 +17,9 @@ finding (rego, crossguard, cost, checkov). Test cases:
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Optional
 
 from ..model import SOURCES, Finding
-from . import Report, RuleMeta, failing
+from . import RenderOptions, Report, RuleMeta, failing
 
 ENGINE_ERROR = "engine-error"
 # Characters XML 1.0 cannot hold at all (not even escaped), e.g. the control characters a resource name may carry,
@@ -65,9 +64,9 @@ def _errored(meta: RuleMeta, findings: list[Finding]) -> bool:
     return any(f.rule == ENGINE_ERROR and f.message.startswith(prefix) for f in findings)
 
 
-def render(report: Report, fail_on: str = "mandatory", rules_meta: Optional[list[RuleMeta]] = None) -> str:
-    metas = rules_meta if rules_meta is not None else report.rules
-    fails = set(failing(report.findings, fail_on))
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    metas = report.rules
+    fails = set(failing(report.findings, options.fail_on))
     pairs: dict[tuple[str, str, str], list[Finding]] = {}
     for f in report.findings:
         pairs.setdefault((f.source, f.rule, f.urn), []).append(f)

@@ -1,10 +1,10 @@
 """`--format markdown`: a pull-request comment.
 
 A status line (whether the change is blocked under `--fail-on`) and the counts; a table of the
-unwaived mandatory findings; advisory, remediate and waived findings folded in <details>; and, when an
-estimate is given, the monthly cost against its naive twin and, with a base estimate (the target
-branch's snapshot, `--base-snapshot`), the change ("+$312.00/month (from $1,000.00 to $1,312.00)") with
-the resources that changed most.
+unwaived mandatory findings; advisory, remediate and waived findings folded in <details>; and, when the
+report carries an estimate (Report.cost), the monthly cost against its naive twin and, with a base
+estimate (options.base: the target branch's snapshot, `--base-snapshot`), the change
+("+$312.00/month (from $1,000.00 to $1,312.00)") with the resources that changed most.
 
 Estimates are duck-typed (tollgate.cost's Estimate: monthly_usd, baseline_monthly_usd, price_date,
 resources: [LineItem: urn, type, name, monthly_usd, baseline_monthly_usd, priced, basis]).
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..model import Finding
-from . import Report, failing, finding_order, plural
+from . import RenderOptions, Report, failing, finding_order, plural
 
 TOP_CHANGES = 5
 HEADER = ("ID", "Rule", "Resource", "Location", "Message")
@@ -131,12 +131,12 @@ def _cost(estimate: Any, base: Any = None) -> list[str]:
     return out + [""]
 
 
-def render(report: Report, estimate: Any = None, base_estimate: Any = None, fail_on: str = "mandatory") -> str:
-    s = report.summary
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    fail_on, s = options.fail_on, report.summary
     lines = [f"<!-- tollgate:{report.project}/{report.stack} -->", status(report, fail_on), "",
              f"`{cell(report.project)}/{cell(report.stack)}`: {s.resources} resources, {s.rules} rules; "
              f"{s.mandatory} mandatory, {s.advisory} advisory, {s.remediate} remediate, {s.waived} waived.", ""]
     lines += _findings(report, fail_on)
-    if estimate is not None:
-        lines += _cost(estimate, base_estimate)
+    if report.cost is not None:
+        lines += _cost(report.cost, options.base() if options.base else None)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
 from ..model import Finding
-from . import Report, RuleMeta
+from . import RenderOptions, Report, RuleMeta
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # The distribution's page (pyproject name tollgate-iac); the project declares no other home page yet.
@@ -42,10 +42,10 @@ def _meta_from(finding: Finding) -> RuleMeta:
                     finding.enforcement, finding.source)
 
 
-def _catalog(report: Report, rules_meta: Optional[list[RuleMeta]]) -> tuple[list[RuleMeta], dict[str, str]]:
+def _catalog(report: Report) -> tuple[list[RuleMeta], dict[str, str]]:
     """The rules in output order and each rule name's SARIF id (unique, even when TG-ids repeat)."""
     metas: dict[str, RuleMeta] = {}
-    for meta in rules_meta if rules_meta is not None else report.rules:
+    for meta in report.rules:
         metas.setdefault(meta.name, meta)
     for finding in report.findings:
         metas.setdefault(finding.rule, _meta_from(finding))
@@ -108,8 +108,8 @@ def _result(report: Report, finding: Finding, ids: dict[str, str], index: dict[s
     return result
 
 
-def render(report: Report, rules_meta: Optional[list[RuleMeta]] = None) -> str:
-    metas, ids = _catalog(report, rules_meta)
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    metas, ids = _catalog(report)
     index = {meta.name: i for i, meta in enumerate(metas)}
     findings = report.findings
     # Occurrences are numbered in message order so the fingerprints do not depend on the findings' order.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
-from . import Report, finding_order, plural
+from . import RenderOptions, Report, finding_order, plural
 
 MARK = {"mandatory": "✖", "remediate": "✎", "advisory": "!", "waived": "~"}
 ORDER = {"mandatory": 0, "remediate": 1, "advisory": 2, "waived": 3}
+WIDTH = 100  # columns a message wraps at
 
 
 def _level(f) -> str:
@@ -15,7 +16,8 @@ def _level(f) -> str:
     return "waived" if f.waiver is not None else f.enforcement
 
 
-def render(report: Report, width: int = 100) -> str:
+def render(report: Report, options: RenderOptions = RenderOptions()) -> str:
+    width = options.width or WIDTH
     s = report.summary
     lines = [f"Tollgate preview of {report.project}/{report.stack}: {plural(s.resources, 'resource')}, "
              f"{plural(s.rules, 'rule')}", ""]
