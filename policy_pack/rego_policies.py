@@ -43,15 +43,16 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 SOURCE = next((d for d in (VENDORED, CHECKOUT) if (d / "tollgate" / "__init__.py").is_file()), None)
 if SOURCE is not None and str(SOURCE) not in sys.path:
     sys.path.insert(0, str(SOURCE))
-# Usage files are the reference stacks' (stacks/usage.<stack>.yaml), known only when served from this repository.
-STACKS_DIR = CHECKOUT / "stacks" if SOURCE == CHECKOUT else None
 
 from tollgate import budget_check, policy_config, remediate  # noqa: E402
 from tollgate.bundled import RULES_DIR  # noqa: E402
+from tollgate.capture import options  # noqa: E402
+from tollgate.capture.wire import whole_numbers  # noqa: E402
 from tollgate.cost import estimate, load_usage, usage_path  # noqa: E402
 from tollgate.evaluate import stack_urn  # noqa: E402
 from tollgate.model import SECRET_SIG, SIG_KEY, ProviderRef, Resource, Snapshot  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
+from tollgate.project import environment_key, load_project  # noqa: E402
 from tollgate.rego import SECRET_TEXT, Rule, RuleResult, RuleSet, opa_input  # noqa: E402
 
 UNDECIDED = "-undecided"
@@ -156,7 +157,8 @@ def cost_within_budget() -> Policy:
         stack_name = os.environ.get("PULUMI_STACK") or pulumi.get_stack()
         project = os.environ.get("PULUMI_PROJECT") or pulumi.get_project()
         snapshot = Snapshot(project, stack_name, resources)
-        usage_file = usage_path(STACKS_DIR, stack_name) if STACKS_DIR else None
+        stacks_dir = _stack_config_dir()
+        usage_file = usage_path(stacks_dir, stack_name) if stacks_dir else None
         costs = estimate(snapshot, load_usage(usage_file) if usage_file and usage_file.exists() else None)
         for finding in budget_check.cost_findings(snapshot, costs.monthly_usd, len(costs.not_priced),
                                                   stack_urn(snapshot)):
@@ -222,7 +224,7 @@ def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: st
                   config_schema=config_schema)
 
     def data(args: Any) -> str:
-        settings = {rule.name: _ints(dict(args.get_config() or {}))} if config_schema else {}  # protobuf: 4.0
+        settings = {rule.name: whole_numbers(dict(args.get_config() or {}))} if config_schema else {}  # protobuf: 4.0
         parsed = policy_config.parse(settings, {rule.name: defaults}, f"policy config of {name}")
         return json.dumps(parsed.data(rules.rules.config), sort_keys=True)
 
@@ -235,7 +237,7 @@ def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: st
         return StackValidationPolicy(validate=validate_stack, **common)
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        doc = opa_input(args.resource_type, args.name, args.urn, _plain(args.props), _options(args.opts),
+        doc = opa_input(args.resource_type, args.name, args.urn, _plain(args.props), options.from_analyzer(args.opts),
                         _provider(args.provider))
         for result in _evaluate(rules, json.dumps([doc], sort_keys=True), data(args)):
             if result.rule == rule and reports(result):
@@ -259,39 +261,23 @@ def stack() -> dict[str, Optional[str]]:
     """The stack the pack was started for, with the environment from its config (as the engine reads it)."""
     project = os.environ.get("PULUMI_PROJECT", "")
     config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    key = next((k for k in (f"{project}:environment", "tollgate:environment") if k in config), None)
+    key = environment_key(config, project)
     return {"name": os.environ.get("PULUMI_STACK") or pulumi.get_stack(), "environment": config.get(key)}
 
 
 def _plain(props: Any) -> Any:
     """The SDK's proxy back to plain JSON (unknowns stay sentinel strings, reading them never raises);
     protobuf numbers are doubles: 2.0 becomes 2 again, as the engine's own JSON would print it."""
-    return _ints(serialize_properties(props))
+    return whole_numbers(serialize_properties(props))
 
 
-def _ints(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
-
-
-def _options(opts: Any) -> dict[str, Any]:
-    """AnalyzerResourceOptions in camelCase, as tollgate.evaluate.resource_input has them; only keys with values."""
-    timeouts = opts.custom_timeouts
-    options = {
-        "protect": opts.protect or None, "ignoreChanges": list(opts.ignore_changes) or None,
-        "deleteBeforeReplace": opts.delete_before_replace,
-        "additionalSecretOutputs": list(opts.additional_secret_outputs) or None,
-        "customTimeouts": {"create": timeouts.create_seconds, "update": timeouts.update_seconds,
-                           "delete": timeouts.delete_seconds}
-        if (timeouts.create_seconds or timeouts.update_seconds or timeouts.delete_seconds) else None,
-        "parent": opts.parent,
-    }
-    return {k: v for k, v in options.items() if v is not None}
+@cache
+def _stack_config_dir() -> Optional[Path]:
+    """Where the usage files (usage.<stack>.yaml) are: the stackConfigDir of the project (Pulumi.yaml) of the
+    checkout the pack is served from; none when it is served from elsewhere or the checkout has no project."""
+    if SOURCE != CHECKOUT or not (CHECKOUT / "Pulumi.yaml").is_file():
+        return None
+    return load_project(CHECKOUT).stack_config_dir
 
 
 def _provider(provider: Any) -> Optional[dict[str, Any]]:
@@ -303,9 +289,8 @@ def _provider(provider: Any) -> Optional[dict[str, Any]]:
 
 def _stack_input(resource: Any) -> dict[str, Any]:
     """A resource of AnalyzeStack as tollgate.evaluate.resource_input builds it (with parent and dependencies)."""
-    options = {"parent": "", **_options(resource.opts)}
-    doc = opa_input(resource.resource_type, resource.name, resource.urn, _plain(resource.props), options,
-                    _provider(resource.provider))
+    doc = opa_input(resource.resource_type, resource.name, resource.urn, _plain(resource.props),
+                    {"parent": "", **options.from_analyzer(resource.opts)}, _provider(resource.provider))
     doc["dependencies"] = [d.urn for d in resource.dependencies]
     doc["propertyDependencies"] = {k: [d.urn for d in v] for k, v in resource.property_dependencies.items()}
     return doc

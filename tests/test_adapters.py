@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tollgate.adapters import snapshot_from_export, snapshot_from_preview_json
+from tollgate.capture.pulumi_json import snapshot_from_export, snapshot_from_preview_json
 from tollgate.cli import main
 from tollgate.errors import TollgateError
 from tollgate.evaluate import evaluate

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tollgate.capture.event_log import parse_urn, read_event_log
 from tollgate.cli import main
 from tollgate.errors import TollgateError
-from tollgate.event_log import parse_urn, read_event_log
 from tollgate.model import Finding
 
 HERE = Path(__file__).resolve().parent

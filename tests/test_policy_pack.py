@@ -18,6 +18,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from conftest import captured
 from tollgate import crossguard
 from tollgate import budget_check, policy_config, remediate
+from tollgate.capture.options import seconds
 from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
 from tollgate.evaluate import judge, known_policies, rego_findings, resource_input
@@ -214,9 +215,9 @@ def test_analyze_stack_agrees_with_the_engines_stack_rules(pack, rules):
 
 
 def test_custom_timeouts_are_sent_in_seconds():
-    assert crossguard._seconds("1h30m") == 5400
-    assert crossguard._seconds("2.5s") == 2.5
-    assert crossguard._seconds(None) == 0
+    assert seconds("1h30m") == 5400
+    assert seconds("2.5s") == 2.5
+    assert seconds(None) == 0
 
 
 # --- start-up: the pack fails loudly ------------------------------------------------------------

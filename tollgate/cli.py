@@ -7,14 +7,13 @@ one. 2: the preview could not be done (never a pass), whatever --fail-on says.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Optional, Sequence
+from typing import Any, NoReturn, Optional, Sequence
 
 from .errors import TollgateError, read_text
 from .evaluate import (ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_config, opa_engine, rules_run,
@@ -22,21 +21,9 @@ from .evaluate import (ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_c
 from .model import Snapshot
 from .rego import RuleSet
 from .remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
-from .report import FAIL_ON, build_report, failing
+from .report import FAIL_ON, FORMATS, RenderOptions, build_report, failing, render, render_cost
 from .waive import apply_waivers, read_waivers
 
-def _format(module: str) -> Any:
-    """A report format's module (tollgate/report/<module>.py), imported when a report is written in it: a run
-    imports only its own (sarif, junit and markdown together take about 15 ms to import)."""
-    return importlib.import_module(f".report.{module}", __package__)
-
-
-def _renderer(module: str) -> Callable[..., str]:
-    return lambda *args, **kwargs: _format(module).render(*args, **kwargs)
-
-
-FORMATS = {"table": _renderer("table"), "json": _renderer("json_report"), "sarif": _renderer("sarif"),
-           "junit": _renderer("junit"), "markdown": _renderer("markdown")}
 REPORT_FORMATS = ["sarif", "junit", "markdown", "json"]  # of `tollgate report`: the pack's findings, no cost
 
 
@@ -183,7 +170,6 @@ def _run_options(command: argparse.ArgumentParser) -> None:
 
 def cost_report(args: argparse.Namespace) -> int:
     from .cost import estimate
-    from .report.cost_table import render_json, render_table
 
     if args.snapshot:
         snapshot = Snapshot.read(args.snapshot)
@@ -192,7 +178,7 @@ def cost_report(args: argparse.Namespace) -> int:
 
         snapshot = capture(args.cwd, args.stack, progress=_Progress(args.quiet).capture_request(), debug=args.debug)
     costs = estimate(snapshot, _usage(args))
-    text = render_json(costs) if args.format == "json" else render_table(costs)
+    text = render_cost(costs, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
@@ -276,29 +262,20 @@ def _usage(args: argparse.Namespace):
 
 
 def _render(args: argparse.Namespace, report, usage) -> str:
-    """The report in args.format; the formats that need more than the report get it here."""
-    if args.format == "junit":
-        return _format("junit").render(report, fail_on=args.fail_on)
-    if args.format == "markdown":
-        from .cost import estimate
+    """The report in args.format; the base snapshot is read and priced only by a format that shows its change."""
+    from .cost import estimate
 
-        base = estimate(Snapshot.read(args.base_snapshot), usage) if args.base_snapshot else None
-        return _format("markdown").render(report, report.cost, base, fail_on=args.fail_on)
-    return FORMATS[args.format](report)
+    base = (lambda: estimate(Snapshot.read(args.base_snapshot), usage)) if args.base_snapshot else None
+    return render(report, args.format, RenderOptions(fail_on=args.fail_on, base=base))
 
 
 def event_log_report(args: argparse.Namespace) -> int:
     """`tollgate report --from-event-log`: the pack's findings of a real preview, in the preview's formats."""
-    from .event_log import read_event_log
+    from .capture.event_log import read_event_log
 
     log = read_event_log(args.from_event_log)
     report = build_report(log.snapshot, len(log.rules), log.findings, log.rules)
-    if args.format == "junit":
-        text = _format("junit").render(report, fail_on=args.fail_on)
-    elif args.format == "markdown":
-        text = _format("markdown").render(report, fail_on=args.fail_on)
-    else:
-        text = FORMATS[args.format](report)
+    text = render(report, args.format, RenderOptions(fail_on=args.fail_on))
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
@@ -309,7 +286,7 @@ def event_log_report(args: argparse.Namespace) -> int:
 def _program_snapshot(args: argparse.Namespace, progress: _Progress) -> Snapshot:
     """The snapshot of a `pulumi preview --json` or `pulumi stack export` file, or of the program captured."""
     if args.from_preview_json or args.from_export:
-        from .adapters import snapshot_from_export, snapshot_from_preview_json
+        from .capture.pulumi_json import snapshot_from_export, snapshot_from_preview_json
 
         snapshot = (snapshot_from_preview_json(args.from_preview_json, args.include_unchanged)
                     if args.from_preview_json else snapshot_from_export(args.from_export))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import subprocess
 import sys
 import tempfile
@@ -23,21 +22,21 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2 as pb, analyzer_pb2_grpc
 
 from . import remediate
+from .capture import options
+from .capture.wire import decode, encode_struct, with_secret_values
 from .errors import TollgateError
 from .evaluate import stack_urn
-from .model import SECRET_SIG, SIG_KEY, Finding, Resource, Snapshot, is_secret
+from .model import Finding, Resource, Snapshot, is_secret
 from .rego import SECRET_TEXT  # a snapshot never holds a secret's value; pack and engine both read this instead
 
 UNDECIDED = "-undecided"
 ENFORCEMENT = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "remediate"}
 SEVERITY = {pb.POLICY_SEVERITY_LOW: "low", pb.POLICY_SEVERITY_MEDIUM: "medium",
             pb.POLICY_SEVERITY_HIGH: "high", pb.POLICY_SEVERITY_CRITICAL: "critical"}
-DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
 MAX_MESSAGE = 400 * 1024 * 1024  # as pulumi-policy's server allows
 DEADLINE = 120.0  # seconds per call: a pack whose handler thread dies never answers
 
@@ -104,7 +103,7 @@ class Pack:
             for fix in self._call("Remediate", pb.AnalyzeRequest(**_resource_fields(resource))).remediations:
                 if not fix.HasField("properties"):
                     continue
-                inputs = _unwire(json_format.MessageToDict(fix.properties))
+                inputs = decode(json_format.MessageToDict(fix.properties))  # a secret a marker again; 2.0 is 2
                 before, after = resource.inputs.get("tags") or {}, inputs.get("tags") or {}
                 added = {k: v for k, v in after.items() if before.get(k) != v}
                 info = policies.get(fix.policyName, pb.PolicyInfo())
@@ -183,30 +182,7 @@ def _finding(diag: pb.AnalyzeDiagnostic, resource: Optional[Resource], policies:
 
 def _wire(value: Any) -> Any:
     """Snapshot values as the CLI marshals them: a secret is {sig, value}; ours has no value to give."""
-    if is_secret(value):
-        return {SIG_KEY: SECRET_SIG, "value": SECRET_TEXT}
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    return value
-
-
-def _unwire(value: Any) -> Any:
-    """Back from the wire: our placeholder secret is a secret marker again; protobuf's 2.0 is 2."""
-    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
-        return {SIG_KEY: SECRET_SIG}
-    if isinstance(value, dict):
-        return {k: _unwire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwire(v) for v in value]
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(values)
-    return struct
+    return with_secret_values(value, SECRET_TEXT)
 
 
 def _provider(resource: Resource) -> Optional[pb.AnalyzerProviderResource]:
@@ -218,28 +194,14 @@ def _provider(resource: Resource) -> Optional[pb.AnalyzerProviderResource]:
     props = {k: json.dumps(v) if isinstance(v, (dict, list)) and not is_secret(v) else _wire(v)
              for k, v in resource.provider.inputs.items()}
     return pb.AnalyzerProviderResource(type=qualified_type.split("$")[-1], name=name, urn=urn,
-                                       properties=_struct(props))
-
-
-def _seconds(duration: Any) -> float:
-    """Go durations ("5m", "1h30m") of customTimeouts, in seconds as AnalyzerResourceOptions has them."""
-    return sum(float(n) * SECONDS[unit] for n, unit in DURATION.findall(str(duration or "")))
-
-
-def _options(resource: Resource) -> pb.AnalyzerResourceOptions:
-    o = resource.options
-    timeouts = o.get("customTimeouts")
-    return pb.AnalyzerResourceOptions(
-        protect=bool(o.get("protect")), ignoreChanges=o.get("ignoreChanges", []),
-        deleteBeforeReplace=bool(o.get("deleteBeforeReplace")), deleteBeforeReplaceDefined="deleteBeforeReplace" in o,
-        additionalSecretOutputs=o.get("additionalSecretOutputs", []), parent=resource.parent or "",
-        customTimeouts=pb.AnalyzerResourceOptions.CustomTimeouts(
-            **{k: _seconds(timeouts.get(k)) for k in ("create", "update", "delete")}) if timeouts else None)
+                                       properties=encode_struct(props))
 
 
 def _resource_fields(resource: Resource) -> dict[str, Any]:
-    return dict(type=resource.type, name=resource.name, urn=resource.urn, properties=_struct(_wire(resource.inputs)),
-                options=_options(resource), provider=_provider(resource))
+    return dict(type=resource.type, name=resource.name, urn=resource.urn,
+                properties=encode_struct(_wire(resource.inputs)),
+                options=pb.AnalyzerResourceOptions(**options.to_analyzer(resource.options, resource.parent)),
+                provider=_provider(resource))
 
 
 def _analyzer_resource(resource: Resource) -> pb.AnalyzerResource:

@@ -11,12 +11,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+# Pulumi's own wire conventions, kept as-is so a snapshot reads like engine data; their one home is
+# capture/wire.py, which the capture child can import without this module.
+from .capture.wire import SECRET_SIG, SIG_KEY, UNKNOWN, is_secret  # noqa: F401 (UNKNOWN: for the stages)
 from .errors import TollgateError, parse_json, read_text
 
-# Pulumi's own wire conventions, kept as-is so a snapshot reads like engine data.
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 FIX_SNAPSHOT = "write snapshots with `tollgate preview --snapshot-out FILE`"
 # A secret in a snapshot is the secret signature with no value: nothing downstream can print it.
 SECRET_MARKER = {SIG_KEY: SECRET_SIG}
@@ -41,10 +40,6 @@ def long_lived() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
 
 @dataclass

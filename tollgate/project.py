@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import yaml
 
@@ -35,7 +35,7 @@ class StackConfig:
     config: dict[str, str]                 # PULUMI_CONFIG: fully qualified key -> string value
     secret_keys: list[str]
     provider_config: dict[str, dict[str, Any]] = field(default_factory=dict)  # package -> key -> value
-    environment: Optional[str] = None      # `environment` config of the project or `tollgate:`
+    environment: Optional[str] = None      # `environment` config of the project or `tollgate:` (environment_key)
 
 
 def _read_yaml(path: Path, what: str, fix: str) -> tuple[Any, yaml.Node]:
@@ -152,6 +152,11 @@ def _check_type(key: str, value: Any, spec: dict[str, Any], file: Path, line: Op
                             fix=f"set `{key}` to a {want} value")
 
 
+def environment_key(config: Mapping[str, Any], project: str) -> Optional[str]:
+    """The config key the stack's environment is under: `<project>:environment`, else `tollgate:environment`."""
+    return next((k for k in (f"{project}:environment", "tollgate:environment") if k in config), None)
+
+
 def stack_names(project: Project) -> list[str]:
     """The project's stacks that have a config file (Pulumi.<name>.yaml in its stackConfigDir)."""
     return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in project.stack_config_dir.glob("Pulumi.*.yaml"))
@@ -195,7 +200,7 @@ def load_stack(project: Project, stack: str) -> StackConfig:
             providers.setdefault(namespace, {})[name] = (
                 SECRET_MARKER if key in secret_keys and not isinstance(value, (dict, list))
                 else _redact(value, SECRET_MARKER))
-    env_key = next((k for k in (f"{project.name}:environment", "tollgate:environment") if k in values), None)
+    env_key = environment_key(values, project.name)
     environment = None if env_key is None or env_key in secret_keys else str(values[env_key])
     return StackConfig(file=file, config=config, secret_keys=sorted(secret_keys), provider_config=providers,
                        environment=environment)

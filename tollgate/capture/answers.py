@@ -14,7 +14,7 @@ import copy
 from typing import Any, Callable, Optional
 
 from . import computed, sdk_types
-from .wire import UNKNOWN
+from .wire import SIG_KEY, UNKNOWN
 
 PLACEHOLDER = "tollgate-placeholder"
 # A list the program will index: as long as most code that indexes a data source's list expects.
@@ -117,7 +117,7 @@ def conform(value: Any, typ: Any, depth: int = 0) -> Any:
     """An input echoed as the output the provider returns at preview: kept where it has the declared type,
     JSON text where the provider takes a document and returns its text (IAM policies), else unknown."""
     what, inner = sdk_types.kind(typ)
-    if value == UNKNOWN or isinstance(value, dict) and "4dabf18193072939515e22adb298388d" in value:
+    if value == UNKNOWN or isinstance(value, dict) and SIG_KEY in value:
         return value  # unknown or secret: as it is
     if what in ("any", "enum") or depth >= MAX_DEPTH:
         return value

@@ -13,6 +13,7 @@ Needs only the Pulumi SDK (the program's own environment) and the standard libra
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
 import os
@@ -165,8 +166,43 @@ def run(request: dict) -> dict:
                           "traceback": ""}}
     stack_urn = f"urn:pulumi:{request['stack']}::{request['project']}::pulumi:pulumi:Stack::" \
                 f"{request['project']}-{request['stack']}"
-    return {"resources": monitor.records, "notes": monitor.notes + _skipped_notes(applies, stack_urn),
+    return {"resources": _in_order(monitor.records, monitor.expansion_rank), "notes": monitor.notes + _skipped_notes(applies, stack_urn),
             "placeholders": monitor.answers.placeholders}
+
+
+def _in_order(records: list[dict], expansion_rank: dict[str, int]) -> list[dict]:
+    """The records in one order for every run: registrations reach the monitor from several threads, in the
+    order they happen to win. Each after what it depends on (parent, provider, dependencies), as a stack's
+    state lists them; else by the program line that declared it, an expanded component's children in the
+    order its plugin registers them, then by URN."""
+    by_urn = {r["urn"]: r for r in records}
+    needs: dict[str, set[str]] = {}
+    for r in records:
+        before = {r.get("parent"), (r.get("provider") or {}).get("urn"), *r["dependencies"],
+                  *(u for urns in r["property_dependencies"].values() for u in urns)}
+        needs[r["urn"]] = {u for u in before if u in by_urn and u != r["urn"]}
+    waiting_on: dict[str, list[str]] = {}
+    for urn, before in needs.items():
+        for u in before:
+            waiting_on.setdefault(u, []).append(urn)
+
+    def key(urn: str) -> tuple:
+        source = by_urn[urn].get("source") or {}
+        return (source.get("file", ""), source.get("line", 0), expansion_rank.get(urn, -1), urn)
+
+    ready = [key(u) for u, before in needs.items() if not before]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        urn = heapq.heappop(ready)[-1]
+        ordered.append(by_urn[urn])
+        for later in waiting_on.get(urn, ()):
+            needs[later].discard(urn)
+            if not needs[later]:
+                heapq.heappush(ready, key(later))
+    # A cycle (no engine state has one) cannot hide a resource: what is left follows, by URN.
+    placed = {r["urn"] for r in ordered}
+    return ordered + sorted((r for r in records if r["urn"] not in placed), key=lambda r: r["urn"])
 
 
 def main() -> None:

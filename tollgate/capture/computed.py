@@ -1,5 +1,6 @@
-"""Data sources whose answer needs no cloud: computed exactly from their arguments and the stack's config,
-or read from a sourced table. Each answers as the provider does, field for field.
+"""Data sources answered without a cloud: computed exactly from arguments and stack config, or a sourced table.
+
+Each answers as the provider does, field for field.
 Runs inside the program's process (see child.py): the standard library and PyYAML only.
 """
 

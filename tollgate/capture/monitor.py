@@ -23,10 +23,10 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc, provider_pb2, resource_pb2
 
-from . import expand
+from . import expand, options
 from .answers import Answers, conform, unknown_placeholders
 from .sdk_types import output_types, resource_class
-from .wire import SECRET_SIG, SIG_KEY, UNKNOWN, decode, decode_provider_inputs, decode_struct
+from .wire import UNKNOWN, decode, decode_provider_inputs, decode_struct, encode_struct, with_secret_values
 
 PROVIDER_PREFIX = "pulumi:providers:"
 # The program may pin an older SDK (aws-py-fargate: 3.228), whose invoke answer is provider_pb2.InvokeResponse.
@@ -62,6 +62,7 @@ class CaptureMonitor(MockMonitor):
         self.records: list[dict[str, Any]] = []
         self.by_urn: dict[str, dict[str, Any]] = {}
         self.notes: list[dict[str, Any]] = []  # what the preview could not see, for the report
+        self.expansion_rank: dict[str, int] = {}  # an expanded child's urn -> its place among its siblings
         self.default_providers: dict[str, dict[str, Any]] = {}
         self.transforms_of: dict[str, list[callback_pb2.Callback]] = {}  # urn -> its own transforms
         self.parent_of: dict[str, str] = {}
@@ -130,10 +131,10 @@ class CaptureMonitor(MockMonitor):
             "urn": urn, "type": request.type, "name": request.name, "custom": bool(request.custom),
             "inputs": decode(raw), "parent": request.parent or None,
             "provider": self._provider(request, opts.provider),
-            "dependencies": list(opts.depends_on),
+            "dependencies": sorted(opts.depends_on),  # a set to the engine: the SDK's order varies run to run
             # As the engine tells analyzers: only properties that do depend on something.
-            "property_dependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
-            "options": _options_record(opts),
+            "property_dependencies": {k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+            "options": options.from_transform(opts),
             "source": _position(request, self.root),
         }
         if request.type.startswith(PROVIDER_PREFIX):
@@ -159,9 +160,7 @@ class CaptureMonitor(MockMonitor):
         shaped = {k: conform(v, declared[k]) if k in declared else v for k, v in raw.items()}
         if shaped == raw:
             return props
-        out = struct_pb2.Struct()
-        out.update(shaped)
-        return out
+        return encode_struct(shaped)
 
     def _expand(self, record: dict[str, Any], request) -> None:
         """A remote component's children, as its plugin would register them, else a note that they are unseen."""
@@ -178,14 +177,15 @@ class CaptureMonitor(MockMonitor):
             self._not_expanded(record, "no offline expansion is known for this component type")
             return
         urns: dict[int, str] = {}
-        for child in children:
+        for rank, child in enumerate(children):
             parent = urns[id(child.parent)] if child.parent is not None else record["urn"]
             urn = self.make_urn(parent, child.type, child.name)
             urns[id(child)] = urn
+            self.expansion_rank[urn] = rank
             self.parent_of[urn] = parent
             # Stack transforms and the component's own reach what its plugin registers, as under the engine.
             props, opts = self._apply_transforms(child.type, child.name, child.custom, parent,
-                                                 _struct(_valueless_secrets(child.inputs)),
+                                                 encode_struct(with_secret_values(child.inputs, None)),
                                                  resource_pb2.TransformResourceOptions(), [])
             by_input = {k: [urns[id(c)] for c in cs] for k, cs in child.property_dependencies.items() if cs}
             self._record({
@@ -193,7 +193,7 @@ class CaptureMonitor(MockMonitor):
                 "inputs": decode_struct(props), "parent": parent,
                 "provider": self._child_provider(child, request) if child.custom else None,
                 "dependencies": sorted({u for us in by_input.values() for u in us} | set(opts.depends_on)),
-                "property_dependencies": by_input, "options": _options_record(opts), "source": record["source"],
+                "property_dependencies": by_input, "options": options.from_transform(opts), "source": record["source"],
             })
 
     def _child_provider(self, child: expand.Child, request) -> Optional[dict[str, Any]]:
@@ -256,15 +256,15 @@ class CaptureMonitor(MockMonitor):
             answer: dict[str, Any] = {"result": []}
         else:
             answer = self.answers.invoke(request.tok, args, request.provider)
-        return INVOKE_RESPONSE(**{"return": _struct(answer)})
+        return INVOKE_RESPONSE(**{"return": encode_struct(answer)})
 
     def _rendered_by_provider(self, token: str, args: dict[str, Any]) -> None:
         """A local component (a v3 helm Chart) asked its provider to render its objects: note it unseen."""
         try:
-            options = json.loads(args.get("jsonOpts") or "{}")
+            chart = json.loads(args.get("jsonOpts") or "{}")
         except (TypeError, ValueError):
-            options = {}
-        release = options.get("release_name") if isinstance(options, dict) else None
+            chart = {}
+        release = chart.get("release_name") if isinstance(chart, dict) else None
         kind = RENDERED_BY_PROVIDER[token]
         record = next((r for r in reversed(self.records) if r["type"] == kind and r["name"] == release), None)
         self._not_expanded(record or {"urn": f"urn:pulumi:{self.stack}::{self.project}::{kind}::{release}",
@@ -274,14 +274,14 @@ class CaptureMonitor(MockMonitor):
     def Call(self, request):
         """A resource method (e.g. eks Cluster.get_kubeconfig): its resource is not created at preview, so
         what the method returns is unknown, as the engine answers for a resource being created."""
-        return provider_pb2.CallResponse(**{"return": _struct({"result": UNKNOWN})})
+        return provider_pb2.CallResponse(**{"return": encode_struct({"result": UNKNOWN})})
 
     def ReadResource(self, request):
         inputs = decode(json_format.MessageToDict(request.properties))
         state = self.answers.read(request.type, request.name, request.id, inputs)
         urn = self.make_urn(request.parent, request.type, request.name)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id, state)
-        response = resource_pb2.ReadResourceResponse(urn=urn, properties=_struct(state))
+        response = resource_pb2.ReadResourceResponse(urn=urn, properties=encode_struct(state))
         if READ_HAS_ID:  # an older SDK takes the id it asked for
             response.id = request.id
         return response
@@ -289,23 +289,6 @@ class CaptureMonitor(MockMonitor):
     def close(self) -> None:
         for channel in self._channels.values():
             channel.close()
-
-
-def _valueless_secrets(value: Any) -> Any:
-    """A decoded value as the SDK reads it back: a secret marker (its value dropped) as a secret of no value."""
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) == SECRET_SIG:
-            return {SIG_KEY: SECRET_SIG, "value": None}
-        return {k: _valueless_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_valueless_secrets(v) for v in value]
-    return value
-
-
-def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(value)
-    return out
 
 
 def _options_of(request) -> resource_pb2.TransformResourceOptions:
@@ -327,27 +310,6 @@ def _options_of(request) -> resource_pb2.TransformResourceOptions:
     for key, value in request.providers.items():
         opts.providers[key] = value
     return opts
-
-
-def _options_record(opts: resource_pb2.TransformResourceOptions) -> dict[str, Any]:
-    """The options an analyzer is told about (AnalyzerResourceOptions), camelCase, only when set."""
-    record: dict[str, Any] = {}
-    if opts.HasField("protect"):
-        record["protect"] = opts.protect
-    if opts.ignore_changes:
-        record["ignoreChanges"] = list(opts.ignore_changes)
-    if opts.HasField("delete_before_replace"):
-        record["deleteBeforeReplace"] = opts.delete_before_replace
-    if opts.additional_secret_outputs:
-        record["additionalSecretOutputs"] = list(opts.additional_secret_outputs)
-    if opts.HasField("custom_timeouts"):
-        ct = opts.custom_timeouts
-        record["customTimeouts"] = {"create": ct.create, "update": ct.update, "delete": ct.delete}
-    if opts.HasField("retain_on_delete"):
-        record["retainOnDelete"] = opts.retain_on_delete
-    if getattr(opts, "import"):
-        record["import"] = getattr(opts, "import")
-    return record
 
 
 def _position(request, root: Path) -> Optional[dict[str, Any]]:

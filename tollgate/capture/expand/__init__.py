@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ..wire import UNKNOWN, is_secret
+
 
 @dataclass
 class Component:
@@ -54,6 +56,21 @@ def expander(*types: str) -> Callable[[Expander], Expander]:
         return fn
 
     return register
+
+
+def spread_tags(*maps: Any) -> Any:
+    """Tag maps spread left to right, as the plugins do; an unknown map makes the result unknown, a secret one
+    secret (the engine's rule for a value computed from them)."""
+    out: dict[str, Any] = {}
+    for m in maps:
+        if m is None:
+            continue
+        if not isinstance(m, dict):  # UNKNOWN among them
+            return UNKNOWN
+        if is_secret(m):
+            return m
+        out.update(m)
+    return out
 
 
 def expand(component: Component) -> Optional[list[Child]]:

@@ -11,8 +11,8 @@ import re
 from typing import Any, Optional
 
 from ..computed import get_availability_zones, region
-from ..wire import SECRET_SIG, SIG_KEY, UNKNOWN
-from . import Child, Component, NotExpanded, expander
+from ..wire import UNKNOWN, is_secret
+from . import Child, Component, NotExpanded, expander, spread_tags
 
 DEFAULT_AZS = 3  # Vpc.getDefaultAzs
 DEFAULT_CIDR = "10.0.0.0/16"  # Vpc.decideCidrBlockVpcInput
@@ -30,29 +30,10 @@ ALB_ONLY = {"subnetIds", "subnets", "defaultTargetGroup", "defaultTargetGroupPor
             "listener", "listeners"}
 
 
-def _secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def _tags(*maps: Any) -> Any:
-    """Tag maps spread left to right, as the plugin does; an unknown map makes the result unknown, a secret one
-    secret (the engine's rule for a value computed from them)."""
-    out: dict[str, Any] = {}
-    for m in maps:
-        if m is None:
-            continue
-        if not isinstance(m, dict):
-            return UNKNOWN
-        if _secret(m):
-            return m
-        out.update(m)
-    return out
-
-
 def _plain(c: Component, key: str, default: Any) -> Any:
     """An input the plugin needs at construction (a count, a strategy): unknown, it cannot be expanded."""
     value = c.inputs.get(key)
-    if value == UNKNOWN or _secret(value):
+    if value == UNKNOWN or is_secret(value):
         raise NotExpanded(f"its {key} is unknown until apply")
     return default if value is None else value
 
@@ -100,7 +81,7 @@ def vpc(c: Component) -> list[Child]:
         raise NotExpanded("the type of one of its subnetSpecs is unknown until apply")
     specs.sort(key=lambda s: SUBNET_ORDER.get(str(s.get("type")).lower(), 3))
     by_zone = _plain(c, "subnetNameTagStrategy", "Legacy") == "AvailabilityZone"
-    shared = _tags({"Name": name}, i.get("tags"))
+    shared = spread_tags({"Name": name}, i.get("tags"))
     cidr = i.get("cidrBlock") or (None if i.get("ipv4IpamPoolId") else DEFAULT_CIDR)
     vpc_inputs = {k: v for k, v in i.items() if k not in VPC_ONLY}
     the_vpc = Child("aws:ec2/vpc:Vpc", name, {**vpc_inputs, **({"cidrBlock": cidr} if cidr else {}), "tags": shared})
@@ -113,14 +94,14 @@ def vpc(c: Component) -> list[Child]:
             name_tag = {"Name": _subnet_name(name, spec, az_index + 1, az, by_zone), "SubnetType": kind}
             the_subnet = Child("aws:ec2/subnet:Subnet", subnet, {
                 **where, "vpcId": UNKNOWN, "availabilityZone": az, "mapPublicIpOnLaunch": kind.lower() == "public",
-                "tags": _tags(shared, spec.get("tags"), name_tag)}, parent=the_vpc,
+                "tags": spread_tags(shared, spec.get("tags"), name_tag)}, parent=the_vpc,
                 property_dependencies={"vpcId": [the_vpc]})
             children.append(the_subnet)
             if kind.lower() == "public" and _wants_nat(strategy, nats, az_index):
                 children += _nat_gateway(c, az_index, the_subnet, allocation_ids, where)
                 nats += 1
             children.append(Child("aws:ec2/routeTable:RouteTable", subnet, {
-                **where, "vpcId": UNKNOWN, "tags": _tags(shared, name_tag)}, parent=the_subnet,
+                **where, "vpcId": UNKNOWN, "tags": spread_tags(shared, name_tag)}, parent=the_subnet,
                 property_dependencies={"vpcId": [the_vpc]}))
     children.append(Child("aws:ec2/internetGateway:InternetGateway", name,
                           {**where, "vpcId": UNKNOWN, "tags": shared}, parent=the_vpc,
@@ -133,7 +114,7 @@ def _nat_gateway(c: Component, az_index: int, subnet: Child, allocation_ids: lis
     """A NAT gateway `<vpc>-<n>` in the subnet, on an Elastic IP of the same name unless allocation ids are given.
     Its allocationId is the EIP's, unknown at preview."""
     name = f"{c.name}-{az_index + 1}"
-    tags = _tags(c.inputs.get("tags"), {"Name": name})
+    tags = spread_tags(c.inputs.get("tags"), {"Name": name})
     eips = [] if allocation_ids else [Child("aws:ec2/eip:Eip", name, {**where, "tags": tags}, parent=subnet)]
     allocation = allocation_ids[az_index] if allocation_ids and az_index < len(allocation_ids) else UNKNOWN
     return eips + [Child("aws:ec2/natGateway:NatGateway", name, {
@@ -148,7 +129,7 @@ def _service(c: Component, launch_type: str, task_type: str, task_inputs: dict[s
     i = c.inputs
     children: list[Child] = []
     task = i.get("taskDefinitionArgs")
-    if isinstance(task, dict) and not _secret(task):
+    if isinstance(task, dict) and not is_secret(task):
         own = {k: v for k, v in task.items() if k not in TASK_ONLY}
         holder = Child(task_type, c.name, {}, custom=False)
         children += [holder, Child("aws:ecs/taskDefinition:TaskDefinition", c.name, {

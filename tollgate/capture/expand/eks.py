@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..wire import SECRET_SIG, SIG_KEY, UNKNOWN
-from . import Child, Component, NotExpanded, expander
+from ..wire import UNKNOWN, is_secret
+from . import Child, Component, NotExpanded, expander, spread_tags
 
 DEFAULT_INSTANCE_TYPE = "t3.medium"  # nodes/instances.ts DEFAULT_INSTANCE_TYPE
 SELF_MANAGED_SIZES = {"minSize": 1, "maxSize": 2, "desiredCapacity": 2}  # createNodeGroupV2's Auto Scaling group
@@ -34,25 +34,6 @@ NODE_GROUP_INPUTS = (
 # Inputs that make the managed node group build its own launch template (customLaunchTemplateArgs).
 CUSTOM_TEMPLATE_INPUTS = ("kubeletExtraArgs", "bootstrapExtraArgs", "bottlerocketSettings", "nodeadmExtraOptions",
                           "enableIMDSv2", "userData", "amiId", "enableEfaSupport")
-
-
-def _secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def _tags(*maps: Any) -> Any:
-    """Tag maps spread left to right, as the plugin does; an unknown map makes the result unknown, a secret one
-    secret (the engine's rule for a value computed from them)."""
-    out: dict[str, Any] = {}
-    for m in maps:
-        if m is None:
-            continue
-        if m == UNKNOWN or not isinstance(m, dict):
-            return UNKNOWN
-        if _secret(m):
-            return m
-        out.update(m)
-    return out
 
 
 def _or(value: Any, default: Any) -> Any:
@@ -97,10 +78,10 @@ def _root_volume(o: dict[str, Any]) -> Any:
 
 def _asg_tags(tags: Any, cluster: Optional[str]) -> Any:
     """The group's tags: autoScalingGroupTags, then the two the plugin adds from the cluster's name."""
-    own = _tags(tags)
+    own = spread_tags(tags)
     if cluster == UNKNOWN:
         return UNKNOWN
-    if not isinstance(own, dict) or _secret(own):
+    if not isinstance(own, dict) or is_secret(own):
         return own
     blocks = [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in own.items()]
     if cluster:
@@ -135,7 +116,7 @@ def _node_group_options(inputs: dict[str, Any]) -> dict[str, Any]:
     singular = {key: inputs[k] for k, key in SINGULAR_OPTIONS.items() if inputs.get(k) is not None}
     if options is None:
         return singular
-    if not isinstance(options, dict) or _secret(options):
+    if not isinstance(options, dict) or is_secret(options):
         raise NotExpanded("its nodeGroupOptions are unknown until apply")
     if singular:
         raise NotExpanded(f"nodeGroupOptions and {', '.join(sorted(singular))} are both set, which the plugin "
@@ -147,7 +128,7 @@ def _node_group_options(inputs: dict[str, Any]) -> dict[str, Any]:
 def cluster(c: Component) -> list[Child]:
     i = c.inputs
     control_plane = _given({"name": i.get("name"), "version": i.get("version"),
-                            "tags": _tags({"Name": f"{c.name}-eksCluster"}, i.get("clusterTags"), i.get("tags"))})
+                            "tags": spread_tags({"Name": f"{c.name}-eksCluster"}, i.get("clusterTags"), i.get("tags"))})
     children = [Child("aws:eks/cluster:Cluster", f"{c.name}-eksCluster", control_plane)]
     if i.get("fargate") == UNKNOWN:
         raise NotExpanded("whether it runs on Fargate (which skips the default node group) is unknown until apply")
@@ -167,7 +148,7 @@ def node_group_v2(c: Component) -> list[Child]:
 def managed_node_group(c: Component) -> list[Child]:
     i = c.inputs
     scaling = i.get("scalingConfig")
-    if scaling is None or isinstance(scaling, dict) and not _secret(scaling):
+    if scaling is None or isinstance(scaling, dict) and not is_secret(scaling):
         scaling = {k: _or((scaling or {}).get(k), v) for k, v in MANAGED_SIZES.items()}
     custom_template = any(i.get(k) is not None for k in CUSTOM_TEMPLATE_INPUTS)
     group = {k: i[k] for k in NODE_GROUP_INPUTS if i.get(k) is not None}

@@ -1,10 +1,10 @@
-"""`tollgate report --from-event-log FILE`: findings from the engine event log of a real CrossGuard preview.
+"""Capture from a real CrossGuard preview's engine event log: its resources and its policy findings.
 
-`pulumi preview --event-log FILE --policy-pack policy_pack` writes one JSON engine event a line
-(apitype.EngineEvent, sdk/go/common/apitype/events.go). Its policyEvents become Findings with source
-"crossguard"; its resourcePreEvents give the resources (urn and type only). Nothing else is read: the
-log may hold property values (resourcePreEvent metadata old/new state, prelude config, remediation
-before/after) and none of them ever reaches a Finding, a Snapshot or a report.
+For `tollgate report --from-event-log FILE`: `pulumi preview --event-log FILE --policy-pack policy_pack`
+writes one JSON engine event a line (apitype.EngineEvent, sdk/go/common/apitype/events.go). Its policyEvents
+become Findings with source "crossguard"; its resourcePreEvents give the resources (urn and type only).
+Nothing else is read: the log may hold property values (resourcePreEvent metadata old/new state, prelude
+config, remediation before/after) and none of them ever reaches a Finding, a Snapshot or a report.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from . import budget_check, remediate
-from .bundled import RULES_DIR
-from .errors import TollgateError
-from .evaluate import stack_urn
-from .model import Finding, Resource, Snapshot
+from .. import budget_check, remediate
+from ..bundled import RULES_DIR
+from ..errors import TollgateError
+from ..evaluate import stack_urn
+from ..model import Finding, Resource, Snapshot
 
 UNDECIDED = "-undecided"  # the pack's "cannot decide at preview" companion of a rule (advisory)
 UNDECIDED_NOTE = " Undecided at preview: a value the rule reads is unknown until apply."
@@ -83,7 +83,7 @@ def _field(event: dict[str, Any], key: str, where: tuple[str, int], kind: type =
 
 
 def read_event_log(path: Path, rules_dir: Path = RULES_DIR) -> EventLog:
-    from .rego import RuleSet
+    from ..rego import RuleSet
 
     rules = RuleSet(rules_dir).rules
     known = _policies(rules)

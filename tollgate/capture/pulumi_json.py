@@ -1,4 +1,4 @@
-"""Read what the Pulumi CLI writes into the same Snapshot the offline capture makes.
+"""Capture from the Pulumi CLI's own files: `pulumi preview --json` and `pulumi stack export` into a Snapshot.
 
 * `pulumi preview --json`: a PreviewDigest (pulumi/pulumi pkg/display/json.go): `steps` of PreviewStep
   {op, urn, provider, oldState, newState, ...}, each state an apitype.ResourceV3. The CLI blinds secrets
@@ -18,9 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from .capture.wire import decode, decode_provider_inputs
-from .errors import TollgateError, read_json
-from .model import SECRET_MARKER, Position, ProviderRef, Resource, Snapshot
+from ..errors import TollgateError, read_json
+from ..model import SECRET_MARKER, Position, ProviderRef, Resource, Snapshot
+from . import options
+from .wire import decode, decode_provider_inputs
 
 PROVIDER_PREFIX = "pulumi:providers:"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -90,7 +91,7 @@ class _Reader:
             provider=self.provider(state, where, known) if custom and not type_.startswith(PROVIDER_PREFIX) else None,
             dependencies=list(state.get("dependencies") or []),
             property_dependencies={k: list(v) for k, v in (state.get("propertyDependencies") or {}).items() if v},
-            options=_options(state), source=_position(state.get("sourcePosition")),
+            options=options.from_state(state), source=_position(state.get("sourcePosition")),
         )
 
     def provider(self, state: dict[str, Any], where: str, known: dict[str, dict[str, Any]]) -> Optional[ProviderRef]:
@@ -116,20 +117,6 @@ def _unblind(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _unblind(v) for k, v in value.items()}
     return value
-
-
-def _options(state: dict[str, Any]) -> dict[str, Any]:
-    """The resource options the state records, under the names the offline capture uses."""
-    options: dict[str, Any] = {}
-    for key in ("protect", "retainOnDelete"):
-        if state.get(key):
-            options[key] = True
-    for key in ("ignoreChanges", "additionalSecretOutputs"):
-        if state.get(key):
-            options[key] = list(state[key])
-    if state.get("importID"):
-        options["import"] = state["importID"]
-    return options
 
 
 def _position(value: Any) -> Optional[Position]:
