@@ -93,3 +93,17 @@ def test_snapshot_round_trips_through_json(tmp_path):
     doc = json.loads(path.read_text())
     assert set(doc) == {"project", "stack", "environment", "tags", "context_only", "notes", "resources"}
     assert type(snapshot).read(path) == snapshot
+
+
+def test_a_capture_is_the_same_text_every_run(tmp_path):
+    """Registrations reach the monitor from several threads in the order they win; the snapshot lists them in
+    one order (each after what it depends on, then by program line and URN), so reports and --snapshot-out
+    files do not change from run to run."""
+    from conftest import ROOT
+    from tollgate.capture.host import capture
+
+    first, second = capture(ROOT, "dev").to_json(), capture(ROOT, "dev").to_json()
+    assert first == second
+    order = {r["urn"]: i for i, r in enumerate(json.loads(first)["resources"])}
+    for r in json.loads(first)["resources"]:
+        assert r["parent"] is None or order[r["parent"]] < order[r["urn"]]
