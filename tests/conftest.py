@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -39,3 +40,24 @@ def capture_source(directory: Path, source: str, config: dict | None = None, sta
     (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": stack_config}))
     (directory / "__main__.py").write_text(source)
     return capture(directory, stack)
+
+
+BROKEN_RULE_METADATA = """package tollgate
+
+import rego.v1
+
+# METADATA
+# title: Broken
+# description: a rule for tests
+# custom:
+#   id: TG998
+#   severity: low
+#   enforcement: mandatory
+"""
+
+
+def rules_with(tmp_path: Path, name: str, body: str) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rego", rules)
+    (rules / name).write_text(BROKEN_RULE_METADATA + body)
+    return rules

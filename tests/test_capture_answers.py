@@ -10,9 +10,8 @@ import pytest
 from conftest import capture_source
 from tollgate.evaluate import capture_findings, evaluate
 from tollgate.model import UNKNOWN
+from programs import ANSWER_CONFIG as CONFIG, ANSWER_TAGS as TAGS, APPLIES, SHAPED
 
-TAGS = {"project": "p", "environment": "dev", "team": "t", "cost-center": "c", "owner": "o"}
-CONFIG = {"tollgate:environment": "dev", "aws:region": "eu-west-1", "aws:defaultTags": {"tags": TAGS}}
 
 COMPUTED = """
 import json
@@ -74,18 +73,6 @@ def test_availability_zones_come_from_the_sourced_table(tmp_path):
     assert [res[f"subnet-{i}"].inputs["availabilityZone"] for i in range(3)] == ["us-east-1a", "us-east-1b",
                                                                                  "us-east-1c"]
     assert res["fewer"].inputs["displayName"].split(",")[0] == "us-east-1b"
-
-
-SHAPED = """
-import pulumi
-import pulumi_aws as aws
-ami = aws.ec2.get_ami(most_recent=True, owners=["amazon"])
-subnets = aws.ec2.get_subnets(filters=[{"name": "vpc-id", "values": ["vpc-0abc"]}])
-size = aws.ssm.get_parameter(name="/team/instance-type")
-aws.ec2.Instance("web", ami=ami.id, instance_type=size.value, subnet_id=subnets.ids[2])
-aws.ec2.Instance("api", ami=aws.ec2.get_ami_output(most_recent=True, owners=["self"]).id, instance_type="t3.micro",
-                 tags={"Name": pulumi.Output.concat("api-", ami.id)})
-"""
 
 
 @pytest.fixture(scope="module")
@@ -167,27 +154,6 @@ def test_a_malformed_answers_file_is_an_error_naming_its_line(tmp_path, text, me
         capture_source(tmp_path, "import pulumi\n", CONFIG)
     assert message in error.value.message and error.value.file.endswith("datasources.dev.yaml")
     assert error.value.line == (None if "list under" in message else 2)
-
-
-APPLIES = """
-import json
-import pulumi
-import pulumi_aws as aws
-
-bucket = aws.s3.Bucket("data")
-def subnets(vpc_id):
-    for i in range(2):
-        aws.ec2.Subnet(f"inner-{i}", vpc_id=vpc_id, cidr_block=f"10.0.{i}.0/24")
-vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
-vpc.id.apply(subnets)
-bucket.arn.apply(lambda arn: aws.s3.BucketPolicy("policy", bucket=bucket.id, policy=arn))
-# a callback that only computes a value is no loss: not reported
-aws.iam.Policy("read", policy=bucket.arn.apply(lambda arn: json.dumps({"Statement": [{"Resource": arn}]})))
-# a known value: the callback runs, and what it makes is judged
-pulumi.Output.from_input("t3.micro").apply(lambda t: aws.ec2.Instance("ran", ami="ami-1", instance_type=t))
-# a data source call: the SDK's code names Resource classes (isinstance tests) but makes none
-bucket.id.apply(lambda registry: aws.ecr.get_credentials(registry_id=registry))
-"""
 
 
 def test_an_apply_that_does_not_run_and_would_create_resources_is_reported_with_its_line(tmp_path):

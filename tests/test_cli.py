@@ -18,20 +18,7 @@ from tollgate.cli import main
 from tollgate.evaluate import RULES_DIR
 from tollgate.rego import RuleSet
 
-from conftest import FIXTURES, ROOT
-
-BROKEN_RULE_METADATA = """package tollgate
-
-import rego.v1
-
-# METADATA
-# title: Broken
-# description: a rule for tests
-# custom:
-#   id: TG998
-#   severity: low
-#   enforcement: mandatory
-"""
+from conftest import FIXTURES, ROOT, rules_with
 
 
 def run(capsys, *argv):
@@ -43,13 +30,6 @@ def run(capsys, *argv):
 def copy_project(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
     return dst
-
-
-def rules_with(tmp_path: Path, name: str, body: str) -> Path:
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rego", rules)
-    (rules / name).write_text(BROKEN_RULE_METADATA + body)
-    return rules
 
 
 def test_repo_dev_stack_passes_with_json_report(capsys):

@@ -12,11 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import test_capture_answers
-import test_expand_aws_components
-import test_rules_compute
-import test_rules_k8s
-import test_rules_stack
 from tollgate import budget_check
 from tollgate.capture.host import capture
 from tollgate.crossguard import start_pack
@@ -27,6 +22,8 @@ from tollgate.rego import RuleSet
 
 from conftest import FIXTURES, ROOT, capture_source
 from opa_double import OpaDouble
+from programs import (ANSWER_CONFIG, APPLIES, COMPUTE, K8S, K8S_UNDECIDED, SHAPED, SPRAWL, STACK_MESSY, STACK_PROD,
+                      STACK_TIDY)
 
 PACK = ROOT / "policy_pack"
 TAGS = {"project": "atlas", "environment": "dev", "team": "ml", "cost-center": "cc-ml", "owner": "ml@example.com"}
@@ -49,19 +46,19 @@ SCENARIOS = {
     **{name: (FIXTURES / name, "dev", None) for name in
        ("compliant", "untagged", "oversized", "unknown_type", "transforms", "secrets")},
     "structure": (FIXTURES / "structure", "test", None),
-    "compute": (test_rules_compute.PROGRAM, "dev", DEV),
-    "k8s": (test_rules_k8s.PROGRAM, "dev", DEV),
-    "k8s-undecided": (test_rules_k8s.UNDECIDED, "dev", DEV),
-    "stack-messy": (test_rules_stack.MESSY, "dev", {}),
-    "stack-tidy": (test_rules_stack.TIDY, "dev", {}),
-    "stack-prod": (test_rules_stack.PROD, "prod", {}),
+    "compute": (COMPUTE, "dev", DEV),
+    "k8s": (K8S, "dev", DEV),
+    "k8s-undecided": (K8S_UNDECIDED, "dev", DEV),
+    "stack-messy": (STACK_MESSY, "dev", {}),
+    "stack-tidy": (STACK_TIDY, "dev", {}),
+    "stack-prod": (STACK_PROD, "prod", {}),
     **{f"platform-{stack}": (ROOT, stack, None) for stack in ("dev", "staging", "prod")},
     "over-budget": (OVER_BUDGET, "dev", {"tollgate:tags": TAGS, "tollgate:environment": "dev"}),
     # What the capture answers or expands offline: placeholders, Kubernetes yaml v2, eks/awsx, skipped applies.
-    "placeholders": (test_capture_answers.SHAPED, "dev", test_capture_answers.CONFIG),
-    "apply-skipped": (test_capture_answers.APPLIES, "dev", test_capture_answers.CONFIG),
+    "placeholders": (SHAPED, "dev", ANSWER_CONFIG),
+    "apply-skipped": (APPLIES, "dev", ANSWER_CONFIG),
     "k8s-yaml-v2": (FIXTURES / "k8s_yaml_v2", "dev", None),
-    "aws-components": (test_expand_aws_components.SPRAWL, "dev", DEV),
+    "aws-components": (SPRAWL, "dev", DEV),
 }
 
 

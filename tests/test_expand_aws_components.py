@@ -15,18 +15,8 @@ from conftest import capture_source
 from tollgate.capture.expand import Component, NotExpanded, expand
 from tollgate.capture.wire import UNKNOWN
 from tollgate.evaluate import evaluate
+from programs import SPRAWL
 
-SPRAWL = """
-import pulumi
-import pulumi_awsx as awsx
-import pulumi_eks as eks
-
-vpc = awsx.ec2.Vpc("net", number_of_availability_zones=3)
-cluster = eks.Cluster("ml", vpc_id=vpc.vpc_id, private_subnet_ids=vpc.private_subnet_ids,
-                      desired_capacity=2, max_size=6)
-eks.ManagedNodeGroup("workers", cluster=cluster, node_role_arn="arn:aws:iam::123456789012:role/nodes")
-pulumi.export("kubeconfig", cluster.get_kubeconfig())  # a resource method: answered unknown
-"""
 
 LEAN = """
 import pulumi

@@ -44,7 +44,7 @@ from tollgate.rego import RuleSet
 
 from conftest import ROOT, captured
 from opa_double import OpaDouble
-from test_cli import rules_with
+from conftest import rules_with
 
 
 class Panic(BaseException):

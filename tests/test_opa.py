@@ -84,7 +84,7 @@ def test_unreachable_server_exits_2_naming_the_url(capsys):
 
 
 def test_a_rule_failing_on_the_server_is_an_engine_error(capsys, tmp_path):
-    from test_cli import rules_with
+    from conftest import rules_with
 
     body = "deny_broken contains msg if {\n\tx := count(input.__name) - count(input.__name)\n\tmsg := sprintf(\"%v\", [1 / x])\n}\n"
     rules = rules_with(tmp_path, "broken.rego", body)

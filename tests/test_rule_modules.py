@@ -10,7 +10,7 @@ import pytest
 from tollgate.errors import TollgateError
 from tollgate.rego import MERGED, RuleSet, merge_modules
 
-from test_cli import rules_with
+from conftest import rules_with
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "package tollgate\n\nimport rego.v1\n\n"

@@ -10,48 +10,7 @@ import pytest
 
 from conftest import capture_source
 from tollgate.evaluate import evaluate
-
-ENV = {"staging": {"environment": "staging"}, "prod": {"environment": "prod"}}
-
-PROGRAM = f"""
-import pulumi_aws as aws
-staging, prod = {ENV["staging"]!r}, {ENV["prod"]!r}
-common = dict(cluster_name="ml", node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-0a1b"])
-
-# Node groups: dev GPU pool on on-demand (the default) that never scales to zero and is too big ...
-aws.eks.NodeGroup("dev-gpu", **common, instance_types=["g4dn.xlarge"],
-                  scaling_config={{"min_size": 1, "desired_size": 1, "max_size": 8}})
-# ... a staging pool of large GPUs whose desired size is above its max ...
-aws.eks.NodeGroup("train", **common, instance_types=["p3.8xlarge"], capacity_type="SPOT", tags=staging,
-                  scaling_config={{"min_size": 0, "desired_size": 3, "max_size": 2}})
-# ... and pools that pass every rule: small staging GPUs on spot, an on-demand prod pool kept warm.
-aws.eks.NodeGroup("infer", **common, instance_types=["g5.xlarge", "g4dn.xlarge"], capacity_type="SPOT", tags=staging,
-                  scaling_config={{"min_size": 0, "desired_size": 0, "max_size": 3}})
-aws.eks.NodeGroup("core", **common, instance_types=["m5.xlarge"], capacity_type="ON_DEMAND", tags=prod,
-                  scaling_config={{"min_size": 2, "desired_size": 2, "max_size": 6}})
-
-aws.autoscaling.Group("workers", min_size=0, max_size=6, desired_capacity=2, launch_template={{"id": "lt-0abc"}})
-aws.autoscaling.Group("edge", min_size=0, max_size=4, launch_template={{"id": "lt-0abc"}})
-
-batch = dict(subnets=["subnet-0a1b"], security_group_ids=["sg-1"], instance_role="arn:aws:iam::123456789012:instance-profile/ecs")
-aws.batch.ComputeEnvironment("etl", type="MANAGED", compute_resources=dict(
-    batch, type="EC2", max_vcpus=128, min_vcpus=2, instance_types=["c5.large"]))
-aws.batch.ComputeEnvironment("etl-spot", type="MANAGED", compute_resources=dict(
-    batch, type="SPOT", max_vcpus=64, instance_types=["c5.large", "m5.large"]))
-
-# Databases and caches.
-aws.rds.Instance("orders", engine="postgres", instance_class="db.r5.2xlarge", allocated_storage=20)
-aws.rds.Instance("small", engine="postgres", instance_class="db.t4g.medium", allocated_storage=20)
-aws.rds.Instance("legacy", engine="postgres", instance_class="db.r5", allocated_storage=20)
-aws.rds.Instance("ledger", engine="postgres", instance_class="db.r6g.4xlarge", allocated_storage=20, tags=prod)
-aurora = aws.rds.Cluster("aurora", engine="aurora-postgresql", master_username="app", manage_master_user_password=True)
-aws.rds.ClusterInstance("aurora-1", cluster_identifier=aurora.id, engine="aurora-postgresql", instance_class="db.serverless")
-# A class computed from another resource's output is unknown at preview.
-aws.rds.ClusterInstance("aurora-2", cluster_identifier=aurora.id, engine="aurora-postgresql",
-                        instance_class=aurora.id.apply(lambda _: "db.r6g.large"))
-aws.elasticache.Cluster("cache", engine="redis", node_type="cache.m5.large", num_cache_nodes=1)
-aws.elasticache.ReplicationGroup("sessions", description="sessions", node_type="cache.r6g.xlarge", tags=staging)
-"""
+from programs import COMPUTE as PROGRAM, COMPUTE_ENV as ENV
 
 
 @pytest.fixture(scope="module")

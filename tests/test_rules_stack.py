@@ -12,65 +12,7 @@ import pytest
 
 from conftest import capture_source
 from tollgate.evaluate import evaluate
-
-MESSY = """
-import pulumi_aws as aws
-from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs
-
-# Buckets: none of raw's lifecycle, logs' lifecycle forgets multipart uploads, archive is related to
-# its lifecycle by its literal name, the components pass.
-aws.s3.Bucket("raw")
-logs = aws.s3.Bucket("logs")
-aws.s3.BucketLifecycleConfiguration("logs-lifecycle", bucket=logs.id, rules=[{
-    "id": "tier", "status": "Enabled", "transitions": [{"days": 30, "storage_class": "STANDARD_IA"}]}])
-aws.s3.Bucket("archive", bucket="acme-archive")
-aws.s3.BucketLifecycleConfiguration("archive-lifecycle", bucket="acme-archive", rules=[
-    {"id": "expire", "status": "Enabled", "expiration": {"days": 365}},
-    {"id": "abort", "status": "Enabled", "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}])
-TieredBucket("features", TieredBucketArgs.processed_features())
-TieredBucket("models", TieredBucketArgs.model_artifacts(intelligent_archive_days=90))
-
-# Volumes and launch templates.
-aws.ebs.Volume("scratch", availability_zone="us-east-1a", size=500)
-aws.ebs.Volume("fast", availability_zone="us-east-1a", type="io2", size=100, iops=5000)
-aws.ebs.Volume("data", availability_zone="us-east-1a", type="gp3", size=200)
-aws.ec2.LaunchTemplate("workers", block_device_mappings=[{
-    "device_name": "/dev/xvda", "ebs": {"volume_type": "gp2", "volume_size": 300}}])
-aws.ec2.LaunchTemplate("lean", block_device_mappings=[{
-    "device_name": "/dev/xvda", "ebs": {"volume_type": "gp3", "volume_size": 50}}])
-
-# A budget that only speaks once the money is gone.
-aws.budgets.Budget("late", budget_type="COST", time_unit="MONTHLY", limit_amount="500.00", limit_unit="USD",
-                   notifications=[{"comparison_operator": "GREATER_THAN", "notification_type": "ACTUAL",
-                                   "threshold": 120, "threshold_type": "PERCENTAGE",
-                                   "subscriber_email_addresses": ["finops@example.com"]}])
-
-# Network: two NAT gateways in dev, an Elastic IP nobody uses, one taken by an association.
-for az in ("a", "b"):
-    ip = aws.ec2.Eip(f"nat-{az}-ip", domain="vpc")
-    aws.ec2.NatGateway(f"nat-{az}", allocation_id=ip.id, subnet_id=f"subnet-{az}")
-aws.ec2.Eip("spare", domain="vpc")
-bastion = aws.ec2.Eip("bastion-ip", domain="vpc")
-aws.ec2.EipAssociation("bastion-ip-assoc", allocation_id=bastion.allocation_id, instance_id="i-0abc")
-aws.ec2.Eip("web-ip", domain="vpc", instance="i-0def")
-"""
-
-TIDY = """
-from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
-from tollgate_components.tiered_bucket import TieredBucket, TieredBucketArgs, Tiering
-
-CostBudget("team", CostBudgetArgs(limit_usd=2000, emails=["ml-leads@example.com"]))
-TieredBucket("scratch", TieredBucketArgs(tiering=Tiering.NONE))  # asked for: no savings, TG008 says so
-"""
-
-PROD = """
-import pulumi_aws as aws
-
-for az in ("a", "b", "c"):
-    ip = aws.ec2.Eip(f"nat-{az}-ip", domain="vpc")
-    aws.ec2.NatGateway(f"nat-{az}", allocation_id=ip.id, subnet_id=f"subnet-{az}")
-aws.ebs.Volume("warehouse", availability_zone="us-east-1a", type="gp3", size=4096)
-"""
+from programs import STACK_MESSY as MESSY, STACK_PROD as PROD, STACK_TIDY as TIDY
 
 
 def _capture(tmp_path_factory, name: str, program: str, stack: str = "dev"):

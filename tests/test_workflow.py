@@ -8,7 +8,7 @@ import yaml
 from tollgate.cli import _parser
 
 from conftest import ROOT
-from test_action import GIVEN, action_commands
+from action_lines import GIVEN, action_commands
 
 WORKFLOW = ROOT / ".github" / "workflows" / "policy-preview.yml"
 
