@@ -2,14 +2,14 @@ package tollgate
 
 import rego.v1
 
-# The same places instance types live as for instance-size-cap: input_requested_types and
-# instance_type_lists come from rego/instance_size_cap.rego (one package).
+# The instance types a resource asks for (input_requested_types, instance_type_lists) are in lib.rego,
+# shared with instance-size-cap.
 
 gpu_approval_config := data.config["gpu-approval"]
 
 # Every known type with GPUs or other accelerators (Inferentia, Trainium, FPGAs...) a resource asks for.
 # A type missing from the table is instance-size-cap's finding (it blocks the resource), so it is not
-# reported twice here.
+# reported twice here. The deny heads start from it: the usual resource, with none, needs no environment.
 gpu_approval_gpu_types := {t |
 	some t in input_requested_types
 	is_string(t)
@@ -25,14 +25,6 @@ gpu_approval_large(spec) if spec.vcpu >= gpu_approval_config.large_vcpu
 # Environments where small GPU and accelerator types need no approval; anywhere else (dev, or an
 # environment the config does not list) every such type is reported, the strictest reading.
 gpu_approval_allowed if input_environment in gpu_approval_config.gpu_environments
-
-# The usual resource, decided at once: its instance types read (so their list is known) and each a listed
-# type without GPUs or accelerators (so none unknown). The heads below look no further for it.
-gpu_approval_ok if {
-	every t in input_requested_types {
-		data.instance_types[t].accelerated == false
-	}
-}
 
 # METADATA
 # title: GPU approval
@@ -51,31 +43,27 @@ gpu_approval_ok if {
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 #     - "aws:autoscaling/group:Group"
 deny_gpu_approval contains msg if {
-	not gpu_approval_ok
-	not gpu_approval_allowed
 	some t in gpu_approval_gpu_types
+	not gpu_approval_allowed
 	spec := data.instance_types[t]
 	msg := sprintf("%s uses %s type %s (%s) in %s, where GPU and accelerator types are not allowed; use a CPU instance type, or run GPU and accelerator work in %s", [label(input), spec.kind, t, spec.device, input_environment, concat(" or ", gpu_approval_config.gpu_environments)])
 }
 
 deny_gpu_approval contains msg if {
-	not gpu_approval_ok
-	gpu_approval_allowed
 	some t in gpu_approval_gpu_types
+	gpu_approval_allowed
 	spec := data.instance_types[t]
 	gpu_approval_large(spec)
 	msg := sprintf("%s uses %s type %s (%s, %d vCPU) in %s, a large GPU or accelerator type (%d+ GPUs or accelerators, or %d+ vCPU) that needs an approval: add a waiver, or pick a smaller type (e.g. g5.xlarge, inf2.xlarge)", [label(input), spec.kind, t, spec.device, spec.vcpu, input_environment, gpu_approval_config.large_gpus, gpu_approval_config.large_vcpu])
 }
 
 warn_gpu_approval contains msg if {
-	not gpu_approval_ok
 	some t in input_requested_types
 	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide GPU approval at preview, an instance type is unknown until apply", [label(input)])
 }
 
 warn_gpu_approval contains msg if {
-	not gpu_approval_ok
 	path := instance_type_lists[input.__type]
 	some n in numbers.range(1, count(path))
 	object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels

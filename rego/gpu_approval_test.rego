@@ -59,15 +59,14 @@ test_gpu_approval_allow_cpu_type_in_dev if {
 	count(warn_gpu_approval) == 0 with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
 }
 
-# The fast path (gpu_approval_ok) decides listed types without GPUs or accelerators at once; GPU,
-# accelerator, unknown and unlisted types reach the heads.
-test_gpu_approval_allow_fast_path_decides_cpu_types if {
-	gpu_approval_ok with input as tg003_instance("m5.xlarge") with data.stack as {"name": "dev"}
-	gpu_approval_ok with input as tg003_node_group(["t2.micro", "t4g.small", "m7i.large"]) with data.stack as {"name": "dev"}
-	not gpu_approval_ok with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"}
-	not gpu_approval_ok with input as tg003_instance("inf2.xlarge") with data.stack as {"name": "dev"}
-	not gpu_approval_ok with input as tg003_instance("g6f.large") with data.stack as {"name": "dev"}
-	not gpu_approval_ok with input as tg003_instance("x9.unlisted") with data.stack as {"name": "dev"}
+# The deny heads start from gpu_approval_gpu_types: the listed GPU and accelerator types, not CPU, unknown or
+# unlisted ones (the warn heads and instance-size-cap report those).
+test_gpu_approval_allow_gpu_types_are_the_listed_accelerated_ones if {
+	count(gpu_approval_gpu_types) == 0 with input as tg003_instance("m5.xlarge")
+	count(gpu_approval_gpu_types) == 0 with input as tg003_node_group(["t2.micro", "t4g.small", "m7i.large"])
+	gpu_approval_gpu_types == {"g5.xlarge"} with input as tg003_instance("g5.xlarge")
+	types := ["inf2.xlarge", "m5.large", "g6f.large", tg003_unknown, "x9.unlisted"]
+	gpu_approval_gpu_types == {"inf2.xlarge", "g6f.large"} with input as tg003_node_group(types)
 }
 
 test_gpu_approval_allow_cpu_types_of_every_generation_in_dev if {

@@ -2,39 +2,23 @@ package tollgate
 
 import rego.v1
 
-# Every instance type the resource under evaluation asks for, wherever its type keeps them (once per
-# resource: one chain, no function call).
-input_requested_types := [input.properties.instanceType] if {
-	input.__type in {"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate"}
-	input.properties.instanceType
-} else := input.properties.instanceTypes if {
-	input.__type == "aws:eks/nodeGroup:NodeGroup"
-	is_array(input.properties.instanceTypes)
-} else := input.properties.computeResources.instanceTypes if {
-	input.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
-	is_array(input.properties.computeResources.instanceTypes)
-} else := [o.instanceType |
-	some o in input.properties.mixedInstancesPolicy.launchTemplate.overrides
-	o.instanceType
-] if {
-	input.__type == "aws:autoscaling/group:Group"
-	is_array(input.properties.mixedInstancesPolicy.launchTemplate.overrides)
-}
+# The instance types a resource asks for (input_requested_types, instance_type_lists): lib.rego.
 
 instance_size_cap_vcpu := env_cap(data.config["instance-size-cap"].max_vcpu, input_environment)
 
 # The usual resource, decided at once: its instance types read (so their list is known) and each a listed
-# type within the cap (so none unknown, unlisted or not a name). The heads below look no further for it.
+# type within the cap (so none unknown, unlisted or not a name). The heads below look no further for it
+# (they would find nothing; instance_size_cap_test.rego and tests/test_rule_catalog.py check that they agree).
 # Types within every environment's cap are within this one's, whichever it is (which takes the most work
 # of the fast path to learn: its tags, the stack's); else the environment's cap decides.
-instance_size_cap_ok := true if {
+instance_size_cap_ok if {
 	every t in input_requested_types {
 		vcpu := data.instance_types[t].vcpu
 		every cap in data.config["instance-size-cap"].max_vcpu {
 			vcpu <= cap
 		}
 	}
-} else := true if {
+} else if {
 	cap := instance_size_cap_vcpu
 	every t in input_requested_types {
 		data.instance_types[t].vcpu <= cap
@@ -91,13 +75,6 @@ warn_instance_size_cap contains msg if {
 	some t in input_requested_types
 	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [label(input)])
-}
-
-# Where each type keeps its list of instance types; that list, or an object on the way to it, may be unknown.
-instance_type_lists := {
-	"aws:eks/nodeGroup:NodeGroup": ["instanceTypes"],
-	"aws:batch/computeEnvironment:ComputeEnvironment": ["computeResources", "instanceTypes"],
-	"aws:autoscaling/group:Group": ["mixedInstancesPolicy", "launchTemplate", "overrides"],
 }
 
 warn_instance_size_cap contains msg if {

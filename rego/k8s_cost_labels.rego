@@ -2,38 +2,27 @@ package tollgate
 
 import rego.v1
 
-# Namespaces and the workloads of k8s-resource-limits (input_k8s_kind lives in k8s_resource_limits.rego).
+# Namespaces and workloads (k8s_lib.rego's input_k8s_kind).
 k8s_cost_labelled if input.__type == "kubernetes:core/v1:Namespace"
 
 k8s_cost_labelled if input_k8s_kind
 
 k8s_cost_labels_required := data.config["k8s-cost-labels"].labels
 
-# Required labels that are absent, not strings or blank; unknown ones are left to the warn heads.
-k8s_cost_labels_missing(r) := [l |
-	some l in k8s_cost_labels_required
-	v := object.get(r.properties, ["metadata", "labels", l], null)
-	not v in unknown_sentinels
-	not k8s_label_value(v)
-]
-
-k8s_label_value(v) if {
-	is_string(v)
-	trim_space(v) != ""
-}
-
-# The usual object, decided at once: known labels with every required one a known, non-blank string. The
-# heads below look no further for it (they would find nothing).
-k8s_cost_labels_ok if {
+# The required labels that are set: a known, non-blank string in the object's own metadata.labels.
+k8s_cost_labels_set := {l |
 	labels := input.properties.metadata.labels
 	is_object(labels)
-	every l in k8s_cost_labels_required {
-		v := labels[l]
-		is_string(v)
-		trim_space(v) != ""
-		not v in unknown_sentinels
-	}
+	some l in k8s_cost_labels_required
+	v := labels[l]
+	is_string(v)
+	trim_space(v) != ""
+	not v in unknown_sentinels
 }
+
+# The others, in the configured order: absent, blank, not text, or unknown. Both heads start from it, so the
+# labelled object (none unset) costs them one test each.
+k8s_cost_labels_unset := [l | some l in k8s_cost_labels_required; not l in k8s_cost_labels_set]
 
 k8s_cost_labels_fix := "use tollgate_components.NamespaceGuardrails or add them to metadata.labels" if {
 	input.__type == "kubernetes:core/v1:Namespace"
@@ -64,9 +53,10 @@ k8s_cost_labels_fix := "use tollgate_components.NamespaceGuardrails or add them 
 #     - "kubernetes:batch/*:CronJob"
 #     - "kubernetes:core/*:Pod"
 deny_k8s_cost_labels contains msg if {
-	not k8s_cost_labels_ok
+	count(k8s_cost_labels_unset) > 0
 	k8s_cost_labelled
-	missing := k8s_cost_labels_missing(input)
+	# Absent, blank or not text; an unknown value is the warn head's.
+	missing := [l | some l in k8s_cost_labels_unset; not object.get(input.properties, ["metadata", "labels", l], null) in unknown_sentinels]
 	count(missing) > 0
 	not k8s_unknown_prefix(input.properties, ["metadata", "labels"]) # after the cheaper tests: one call less
 	msg := sprintf("%s lacks cost labels %s; %s", [label(input), concat(", ", missing), k8s_cost_labels_fix])
@@ -74,9 +64,9 @@ deny_k8s_cost_labels contains msg if {
 
 # metadata or metadata.labels unknown, or a required label's value unknown.
 warn_k8s_cost_labels contains msg if {
-	not k8s_cost_labels_ok
+	count(k8s_cost_labels_unset) > 0
 	k8s_cost_labelled
-	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_required])
+	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_unset])
 	object.get(input.properties, path, null) in k8s_absent_or_unknown # else known: no call
 	what := k8s_unknown_prefix(input.properties, path)
 	msg := sprintf("%s: cannot check cost labels at preview, %s is unknown until apply; build labels from known values", [label(input), what])

@@ -57,11 +57,14 @@ test_k8s_cost_labels_allow_labelled_workloads_of_every_type if {
 	}
 }
 
-# The fast path (k8s_cost_labels_ok) decides the labelled object at once; an unknown, blank or missing
-# value must still reach the heads (the deny and warn cases, and the one below with the other label set).
-test_k8s_cost_labels_allow_fast_path_decides_labelled_object if {
-	k8s_cost_labels_ok with input as tg014_namespace({"name": "shop", "labels": tg014_labels}) with data.stack as tg014_dev
-	not k8s_cost_labels_ok with input as tg014_namespace({"labels": {"team": " ", "cost-center": "cc-42"}}) with data.stack as tg014_dev
+# Both heads start from k8s_cost_labels_unset: empty for the labelled object, else the labels not set to a
+# known, non-blank string, in the configured order (the heads then tell missing from unknown).
+test_k8s_cost_labels_allow_unset_is_empty_only_for_the_labelled_object if {
+	k8s_cost_labels_unset == [] with input as tg014_namespace({"name": "shop", "labels": tg014_labels})
+	k8s_cost_labels_unset == ["team"] with input as tg014_namespace({"labels": {"team": " ", "cost-center": "cc-42"}})
+	k8s_cost_labels_unset == ["team", "cost-center"] with input as tg014_namespace({"labels": {"team": tg014_unknown, "cost-center": 42}})
+	k8s_cost_labels_unset == ["team", "cost-center"] with input as tg014_namespace(tg014_unknown)
+	k8s_cost_labels_unset == ["team", "cost-center"] with input as tg014_namespace({"labels": ["team", "cost-center"]})
 }
 
 test_k8s_cost_labels_allow_other_kubernetes_types if {

@@ -1,4 +1,5 @@
-# Helpers shared by every rule: unknown values, effective tags, environment, instance specs.
+# Helpers shared by the rules: unknown values, effective tags, environment, caps, the instance types a
+# resource asks for, the stack's resources by type. Kubernetes helpers are in k8s_lib.rego.
 # Inputs follow pulumi-policy-opa: __type, __name, __urn, properties, options, provider.
 package tollgate
 
@@ -29,7 +30,7 @@ tag_map(x) := x if {
 
 # Types whose tags are a list of {key, value, propagateAtLaunch} blocks, and which the provider's default
 # tags never reach (the AWS provider documents the Auto Scaling group as the one exception).
-# (input_tags and required_tags_ok_tags test its one member inline, in the branch every resource takes.)
+# (input_known_tags tests its one member inline, in the branch nearly every resource takes.)
 list_tagged_types := {"aws:autoscaling/group:Group"}
 
 # Such a list as a tag map: each known string key with the value of its last block.
@@ -65,13 +66,26 @@ input_own_tags := tag_list_map(input.properties.tags) if {
 	is_object(tags)
 } else := {}
 
-# Both kinds of tags objects (the usual resource): one rule; else the two rules above.
-input_tags := object.union(provider, own) if {
+# The usual resource's tags, without the general rules above: both sources objects, or only the
+# provider's where the resource sets none on a taggable type (on another, required-tags' heads decide at
+# once). A source that is an object is not unknown (a value in it may be); undefined for any other
+# resource. input_tags, and required-tags' fast path, read it.
+input_known_tags := object.union(provider, own) if {
 	provider := input.provider.properties.defaultTags.tags
 	own := input.properties.tags
 	is_object(provider)
 	is_object(own)
-	input.__type != "aws:autoscaling/group:Group" # list_tagged_types' one member, inline: 2 % of the pass cheaper here
+	input.__type != "aws:autoscaling/group:Group" # list_tagged_types' one member: a comparison, not a set lookup
+} else := provider if {
+	provider := input.provider.properties.defaultTags.tags
+	is_object(provider)
+	not input.properties.tags
+	data.aws.taggable_types[input.__type]
+	not input.__type in list_tagged_types
+}
+
+input_tags := tags if {
+	tags := input_known_tags
 } else := object.union(input_provider_tags, input_own_tags)
 
 input_environment := tagged_environment(input_tags)
@@ -123,8 +137,34 @@ env_cap(caps, env) := cap if {
 } else := min([v | some v in caps])
 
 # For the stack rules: the positions of the stack's resources by type. One pass over input.resources
-# serves every rule that looks for a few types (each such scan of 10,000 resources costs about 20 ms).
+# serves every rule that looks for a few types, instead of a scan of the whole stack per rule.
 stack_positions_by_type[t] contains i if {
 	some i, r in input.resources
 	t := r.__type
+}
+
+# Every instance type the resource under evaluation asks for, wherever its type keeps them (once per
+# resource: one chain, no function call). Read by instance-size-cap and gpu-approval.
+input_requested_types := [input.properties.instanceType] if {
+	input.__type in {"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate"}
+	input.properties.instanceType
+} else := input.properties.instanceTypes if {
+	input.__type == "aws:eks/nodeGroup:NodeGroup"
+	is_array(input.properties.instanceTypes)
+} else := input.properties.computeResources.instanceTypes if {
+	input.__type == "aws:batch/computeEnvironment:ComputeEnvironment"
+	is_array(input.properties.computeResources.instanceTypes)
+} else := [o.instanceType |
+	some o in input.properties.mixedInstancesPolicy.launchTemplate.overrides
+	o.instanceType
+] if {
+	input.__type == "aws:autoscaling/group:Group"
+	is_array(input.properties.mixedInstancesPolicy.launchTemplate.overrides)
+}
+
+# Where each type keeps its list of instance types; that list, or an object on the way to it, may be unknown.
+instance_type_lists := {
+	"aws:eks/nodeGroup:NodeGroup": ["instanceTypes"],
+	"aws:batch/computeEnvironment:ComputeEnvironment": ["computeResources", "instanceTypes"],
+	"aws:autoscaling/group:Group": ["mixedInstancesPolicy", "launchTemplate", "overrides"],
 }

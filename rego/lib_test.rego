@@ -40,7 +40,16 @@ lib_cases := [
 	lib_asg([{"key": lib_unknown, "value": "prod"}]),
 	lib_asg(true), # neither a list nor a map: no tags, and no engine error
 	lib_asg(["not a block", 7, {"key": 7, "value": "x"}]),
+	lib_untagged("aws:s3/bucket:Bucket", {"environment": "dev", "owner": "ana"}), # own tags absent
+	lib_untagged("aws:s3/bucketPolicy:BucketPolicy", {"environment": "dev"}), # a type tags do not reach
+	lib_resource(false, {"tags": {"environment": "dev"}}),
 ]
+
+# A resource of this type that sets no tags of its own, with these provider default tags.
+lib_untagged(type, provider_tags) := object.union(object.remove(lib_resource({}, {"tags": provider_tags}), ["properties"]), {
+	"__type": type,
+	"properties": {"bucket": "raw"},
+})
 
 # An Auto Scaling group with these tags and complete provider default tags, which never reach it.
 lib_asg(tags) := object.union(lib_resource(tags, {"tags": {"environment": "staging", "owner": "ana"}}), {
@@ -63,6 +72,22 @@ test_lib_input_environment_agrees_with_environment if {
 			input_environment == environment(r) with input as r with data.stack as s
 		}
 	}
+}
+
+# input_known_tags, where defined (the usual resource), is input_tags, and no source of tags is unknown.
+test_lib_input_known_tags_are_input_tags_with_every_source_known if {
+	every r in lib_cases {
+		not lib_known_tags_disagree with input as r
+	}
+	known := [i | some i, r in lib_cases; input_known_tags with input as r]
+	known == [0, 1, 3, 15, 17] # 3: sources known, a value unknown
+}
+
+lib_known_tags_disagree if input_known_tags != input_tags
+
+lib_known_tags_disagree if {
+	input_known_tags
+	input_tags_unknown
 }
 
 test_lib_input_tags_own_tags_win if {

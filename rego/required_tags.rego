@@ -34,11 +34,11 @@ required_tags_missing := {t | some t in data.config["required-tags"].tags} - {k 
 	tags := required_tags_known
 }
 
-# The usual resource, decided at once: its own and its provider's tags both objects (so none of them
-# unknown), every required tag a non-empty known string, and a listed environment. The heads below
-# look no further for it (they would find nothing).
+# The usual resource, decided at once: its tag sources known objects (lib.rego's input_known_tags), every
+# required tag a known, non-blank string and a listed environment. The heads below look no further for it
+# (they would find nothing); required_tags_test.rego and tests/test_rule_catalog.py check that they agree.
 required_tags_ok if {
-	tags := required_tags_ok_tags
+	tags := input_known_tags
 	every t in data.config["required-tags"].tags {
 		v := tags[t]
 		is_string(v)
@@ -48,22 +48,8 @@ required_tags_ok if {
 	tags.environment in data.config["required-tags"].environments
 }
 
-required_tags_ok_tags := object.union(provider, own) if {
-	provider := input.provider.properties.defaultTags.tags
-	own := input.properties.tags
-	is_object(provider)
-	is_object(own)
-	input.__type != "aws:autoscaling/group:Group" # list_tagged_types' one member, inline: 2 % of the pass cheaper here
-} else := provider if {
-	provider := input.provider.properties.defaultTags.tags
-	is_object(provider)
-	not input.properties.tags
-	required_tags_taggable
-	not input.__type in list_tagged_types
-}
-
-# (The description below is what event logs of earlier packs carry before each message, so it stays as
-# it is: provider default tags count except on an Auto Scaling group, which they never reach; see lib.rego.)
+# (Stored event logs carry the description below before each message, so its wording stays: provider
+# default tags count except on an Auto Scaling group, which they never reach; see lib.rego.)
 # METADATA
 # title: Required tags
 # description: >-

@@ -228,7 +228,7 @@ def _pack_copy(tmp_path: Path, rule_files: list[str], extra: dict[str, str] | No
     rules = pack_dir / "_vendor" / "tollgate" / "rules"
     shutil.rmtree(rules)
     rules.mkdir()
-    for name in ["data.json", "lib.rego", *rule_files]:
+    for name in ["data.json", "lib.rego", "k8s_lib.rego", *rule_files]:  # the libraries every rule may read
         shutil.copy(ROOT / "rego" / name, rules / name)
     for name, text in (extra or {}).items():
         (rules / name).write_text(text, encoding="utf-8")
