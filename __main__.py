@@ -1,6 +1,6 @@
 """Tollgate's reference ML/data platform, composed from the cost-optimized components.
 
-After the seed workload: a data lake (raw, processed features, model artifacts), batch training and
+A typical ML workload: a data lake (raw, processed features, model artifacts), batch training and
 inference on spot, an EKS cluster with spot worker pools (a small on-demand system pool and a GPU pool
 that scales to zero where the stack asks for them), a namespace with quotas per team, and budgets per
 team and for the whole stack. Everything a stack varies comes from stacks/Pulumi.<stack>.yaml.

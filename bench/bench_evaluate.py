@@ -9,9 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
-from tollgate.evaluate import RULES_DIR, rego_findings, resource_input
+from tollgate.evaluate import RULES_DIR, RuleSet, rego_findings, resource_input
 from tollgate.model import ProviderRef, Resource, Snapshot
-from tollgate.rego import RuleSet
 
 TYPES = ["m5.large", "m5.4xlarge", "t3.micro", "z9.huge"]
 

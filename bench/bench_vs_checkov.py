@@ -10,7 +10,7 @@
   the VM's slow or fast spells (its speed drifts by a third over tens of seconds), checkov's minute averages
   over them, so Tollgate's runs are spread around it. A second, in-process run of the same stages (not timed
   for the ratio) prints where the time goes.
-* checkov: the same resources as tollgate's bridge writes them (tollgate.checkov build_plan /
+* checkov: the same resources as tollgate's bridge writes them (tollgate.evaluate.checkov build_plan /
   build_manifests, written as run_checkov writes them, not timed), checked by checkov from its own
   virtualenv with the command line and environment run_checkov uses, timed from process start to exit.
   Its report is mapped back to the snapshot (map_results), which fails on anything checkov could not parse.
@@ -135,17 +135,17 @@ def judge_child(snapshot_file: Path, policy_file: Path) -> None:
     """The Tollgate side, in the child: load, estimate, judge; prints its phases as JSON."""
     marks = [("start", time.perf_counter())]
     from tollgate.cost import estimate
-    from tollgate.evaluate import RULES_DIR, judge, load_policy_config
-    from tollgate.model import Snapshot
-    from tollgate.rego import RuleSet
+    from tollgate.evaluate import RULES_DIR, RuleSet, judge, load_policy_config
+    from tollgate.evaluate import pipeline  # its stages one by one, as run(Request) calls them
     marks.append(("imports", time.perf_counter()))
-    snapshot = Snapshot.read(snapshot_file)
+    snapshot, secret_free = pipeline._read(snapshot_file)
     marks.append(("snapshot load", time.perf_counter()))
     rules = RuleSet(RULES_DIR)
     policy = load_policy_config(policy_file, rules)
     marks.append(("rules compile", time.perf_counter()))
-    price = cache(lambda: estimate(snapshot))  # as the CLI: made while the forked child judges its share
-    findings = judge(snapshot, rules, policy, costs=price)
+    price = cache(lambda: estimate(snapshot))  # as the pipeline: made while the forked child judges its share
+    with pipeline._long_lived():
+        findings = judge(snapshot, rules, policy, costs=price, secret_free=secret_free)
     costs = price()
     marks.append(("judge and cost estimate", time.perf_counter()))
     levels: dict[str, int] = {}
@@ -157,9 +157,9 @@ def judge_child(snapshot_file: Path, policy_file: Path) -> None:
 
 
 def run_checkov(snapshot: Any, work: Path) -> tuple[Measured, dict[str, Any]]:
-    """checkov on the snapshot's plan and manifests, invoked as tollgate/checkov/run.py:run_checkov does."""
-    from tollgate.checkov import build_manifests, build_plan, locate_checkov, map_results
-    from tollgate.checkov.run import MANIFEST_DIR, PLAN_FILE
+    """checkov on the snapshot's plan and manifests, invoked as tollgate/evaluate/checkov/run.py:run_checkov does."""
+    from tollgate.evaluate.checkov import build_manifests, build_plan, locate_checkov, map_results
+    from tollgate.evaluate.checkov.run import MANIFEST_DIR, PLAN_FILE
 
     start = time.perf_counter()
     plan, manifests = build_plan(snapshot), build_manifests(snapshot)

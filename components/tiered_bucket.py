@@ -2,8 +2,8 @@
 
     TieredBucket("raw", TieredBucketArgs.raw_data(retention_days=730), opts=tagging.resource_options())
 
-Storage classes and the day counts of the presets come from the seed documents (lifecycle 30/90/180/365 days,
-Intelligent-Tiering for old experiments: 35-66 % storage savings). S3's own rules are checked up front, so
+The presets follow a common data-lake pattern: warm after 30 days, cold after 90, archived after 180, deleted
+after a year; Intelligent-Tiering where access is unpredictable (old experiments). S3's own rules are checked up front, so
 `pulumi up` never fails half-way on a rejected lifecycle configuration.
 """
 
@@ -165,26 +165,26 @@ class TieredBucketArgs:
             raise _fail("intelligent_deep_archive_days", f"must be later than intelligent_archive_days ({archive}), "
                                                          f"got {deep}")
 
-    # Presets for the seed documents' data classes; every field can still be overridden.
+    # Presets for the three data classes of a data lake; every field can still be overridden.
     @classmethod
     def raw_data(cls, **overrides: Any) -> "TieredBucketArgs":
         """Raw data: warm (STANDARD_IA) at 30 days, cold at 90, DEEP_ARCHIVE at 180, deleted after a year
-        (seeds 000, 003, 004; seed 000's 7 hot days are below S3's 30-day STANDARD_IA minimum)."""
+        (30 days, not fewer: S3 refuses a STANDARD_IA transition before an object is 30 days old)."""
         return cls(**{"standard_ia_days": 30, "archive_days": 90, "deep_archive_days": 180,
                       "retention_days": 365, **_with_data_class("raw", overrides)})
 
     @classmethod
     def processed_features(cls, **overrides: Any) -> "TieredBucketArgs":
-        """Processed features: hot for 30 days, warm until 90 (seed 000), then Glacier IR; no DEEP_ARCHIVE and
+        """Processed features: hot for 30 days, warm until 90, then Glacier IR; no DEEP_ARCHIVE and
         deleted after a year, since features can be recomputed from the raw data they came from."""
         return cls(**{"standard_ia_days": 30, "archive_days": 90, "deep_archive_days": None,
                       "retention_days": 365, **_with_data_class("features", overrides)})
 
     @classmethod
     def model_artifacts(cls, **overrides: Any) -> "TieredBucketArgs":
-        """Model artifacts: Intelligent-Tiering (seed 004: old experiments), so the production model stays
-        hot while it is read, whatever its age; never expired; the 5 latest versions of a key kept (seed 000:
-        keep_latest 5 = the current one and 4 noncurrent)."""
+        """Model artifacts: Intelligent-Tiering (old experiments are read rarely and unpredictably), so the production model stays
+        hot while it is read, whatever its age; never expired; the 5 latest versions of a key kept (the current
+        one and 4 noncurrent)."""
         return cls(**{"tiering": Tiering.INTELLIGENT, "retention_days": None, "noncurrent_versions_kept": 4,
                       **_with_data_class("model-artifacts", overrides)})
 

@@ -5,7 +5,7 @@ Verdicts and levels. A rule's `deny_` results carry the rule's enforcement; its 
 every violation of a policy at that policy's one level, so a rule whose verdicts have two levels becomes
 two policies: `<rule>` (the rule's level, deny results) and `<rule>-undecided` (advisory, warn results).
 The companion exists only for rules with warn heads that are not advisory themselves; it shares the
-rule's id and severity. Readers of the diagnostics (tollgate.crossguard) strip the suffix.
+rule's id and severity. Readers of the diagnostics (tollgate.evaluate.crossguard) strip the suffix.
 
 The rule id (TG001) travels as the policy's compliance framework reference (framework "tollgate"):
 PolicyInfo has no id field, and a framework reference is what names a control.
@@ -44,16 +44,15 @@ SOURCE = next((d for d in (VENDORED, CHECKOUT) if (d / "tollgate" / "__init__.py
 if SOURCE is not None and str(SOURCE) not in sys.path:
     sys.path.insert(0, str(SOURCE))
 
-from tollgate import budget_check, policy_config, remediate  # noqa: E402
 from tollgate.bundled import RULES_DIR  # noqa: E402
 from tollgate.capture import options  # noqa: E402
-from tollgate.capture.wire import whole_numbers  # noqa: E402
+from tollgate.capture.wire import SECRET_TEXT, whole_numbers  # noqa: E402
 from tollgate.cost import estimate, load_usage, usage_path  # noqa: E402
-from tollgate.evaluate import stack_urn  # noqa: E402
-from tollgate.model import SECRET_SIG, SIG_KEY, ProviderRef, Resource, Snapshot  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
-from tollgate.project import environment_key, load_project  # noqa: E402
-from tollgate.rego import SECRET_TEXT, Rule, RuleResult, RuleSet, opa_input  # noqa: E402
+from tollgate.evaluate import (Rule, RuleResult, RuleSet, budget_check, policy_config, remediate,  # noqa: E402
+                               rule_input, stack_urn)
+from tollgate.model import SECRET_SIG, SIG_KEY, ProviderRef, Resource, Snapshot  # noqa: E402
+from tollgate.project import environment_key, load_project, stack_tags  # noqa: E402
 
 UNDECIDED = "-undecided"
 FRAMEWORK = "tollgate"
@@ -190,7 +189,7 @@ def tag_remediation(rules: Evaluator) -> Policy:
         props = _plain(args.props)
         provider = _plain(args.provider.props) if args.provider is not None else None
         config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-        tags = remediate.stack_tags(config, os.environ.get("PULUMI_PROJECT", ""))
+        tags = stack_tags(config, os.environ.get("PULUMI_PROJECT", ""))
         added = remediate.missing_tags(args.resource_type, props, provider, tags, required)
         return remediate.remediated(props, added, args.resource_type) if added else None
 
@@ -230,16 +229,16 @@ def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: st
 
     if rule.scope == "stack":
         def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-            inputs = [_stack_input(r) for r in args.resources]
+            inputs = [_input(r, [d.urn for d in r.dependencies],
+                             {k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
+                      for r in args.resources]
             for result in _evaluate(rules, json.dumps(inputs, sort_keys=True), data(args)):
                 if result.rule == rule and reports(result):
                     report_violation(result.message, result.urn)
         return StackValidationPolicy(validate=validate_stack, **common)
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        doc = opa_input(args.resource_type, args.name, args.urn, _plain(args.props), options.from_analyzer(args.opts),
-                        _provider(args.provider))
-        for result in _evaluate(rules, json.dumps([doc], sort_keys=True), data(args)):
+        for result in _evaluate(rules, json.dumps([_input(args)], sort_keys=True), data(args)):
             if result.rule == rule and reports(result):
                 report_violation(result.message)
     return ResourceValidationPolicy(validate=validate, **common)
@@ -287,10 +286,9 @@ def _provider(provider: Any) -> Optional[dict[str, Any]]:
             "properties": _plain(provider.props)}
 
 
-def _stack_input(resource: Any) -> dict[str, Any]:
-    """A resource of AnalyzeStack as tollgate.evaluate.resource_input builds it (with parent and dependencies)."""
-    doc = opa_input(resource.resource_type, resource.name, resource.urn, _plain(resource.props),
-                    {"parent": "", **options.from_analyzer(resource.opts)}, _provider(resource.provider))
-    doc["dependencies"] = [d.urn for d in resource.dependencies]
-    doc["propertyDependencies"] = {k: [d.urn for d in v] for k, v in resource.property_dependencies.items()}
-    return doc
+def _input(resource: Any, dependencies: Optional[list[str]] = None,
+           property_dependencies: Optional[dict[str, list[str]]] = None) -> dict[str, Any]:
+    """A resource of Analyze (or, with its dependencies, of AnalyzeStack) as the rules' input (rule_input)."""
+    return rule_input(resource.resource_type, resource.name, resource.urn, _plain(resource.props),
+                      options.from_analyzer(resource.opts), _provider(resource.provider), dependencies,
+                      property_dependencies)

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from tollgate.cost import free
 from tollgate.cost.estimate import PRICERS
 from tollgate.cost.usage import KEYS as USAGE_KEYS
-from tollgate.evaluate import RULES_DIR
+from tollgate.evaluate import RULES_DIR, RuleSet
+from tollgate.evaluate.rules import taggable_types
 from tollgate.model import MAX_DEPTH, SECRET_SIG, SIG_KEY
-from tollgate.rego import RuleSet, taggable_types
 
 SECRET_PREFIX = "TGSECRET"
 # rego/lib.rego unknown_sentinels: Pulumi's values unknown at preview, one per type.

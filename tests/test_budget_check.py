@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tollgate.budget_check import cost_findings
+from tollgate.evaluate.budget_check import cost_findings
 from tollgate.model import UNKNOWN, Resource, Snapshot
 
 STACK = "urn:pulumi:dev::app::pulumi:pulumi:Stack::app-dev"

@@ -12,12 +12,12 @@ import os
 
 import pytest
 
-from tollgate.checkov import build_manifests, build_plan, locate_checkov, map_results, run_checkov
-from tollgate.checkov import run as checkov_run
-from tollgate.checkov.manifests import URN_ANNOTATION
-from tollgate.checkov.plan import MAP_FILE, SECRET_PLACEHOLDER, terraform_type
 from tollgate.cli import main
 from tollgate.errors import TollgateError
+from tollgate.evaluate.checkov import build_manifests, build_plan, locate_checkov, map_results, run_checkov
+from tollgate.evaluate.checkov import run as checkov_run
+from tollgate.evaluate.checkov.manifests import URN_ANNOTATION
+from tollgate.evaluate.checkov.plan import MAP_FILE, SECRET_PLACEHOLDER, terraform_type
 from tollgate.model import SECRET_MARKER, UNKNOWN, Resource, Snapshot
 
 from conftest import ROOT, capture_source

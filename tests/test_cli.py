@@ -15,8 +15,7 @@ import pytest
 
 from tollgate import cli
 from tollgate.cli import main
-from tollgate.evaluate import RULES_DIR
-from tollgate.rego import RuleSet
+from tollgate.evaluate import RULES_DIR, RuleSet, pipeline
 
 from conftest import FIXTURES, ROOT, rules_with
 
@@ -220,7 +219,7 @@ def slow_project(tmp_path: Path) -> Path:
 
 def test_progress_in_a_log_is_plain_lines_at_most_one_per_interval(capfd, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "PROGRESS_EVERY", 0.2)
-    monkeypatch.setattr(cli, "LONG_JUDGING", 40)  # this stack counts as large
+    monkeypatch.setattr(pipeline, "LONG_JUDGING", 40)  # this stack counts as large
     start = time.monotonic()
     code = main(["preview", "--cwd", str(slow_project(tmp_path)), "--stack", "dev", "--format", "json"])
     elapsed = time.monotonic() - start
@@ -236,7 +235,7 @@ def test_progress_in_a_log_is_plain_lines_at_most_one_per_interval(capfd, tmp_pa
 
 def test_quiet_prints_no_progress(capfd, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "PROGRESS_EVERY", 0.2)
-    monkeypatch.setattr(cli, "LONG_JUDGING", 1)
+    monkeypatch.setattr(pipeline, "LONG_JUDGING", 1)
     project = slow_project(tmp_path)
     code = main(["preview", "--cwd", str(project), "--stack", "dev", "--format", "json", "--quiet"])
     out, err = capfd.readouterr()

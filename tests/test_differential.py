@@ -11,14 +11,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import regorus
 
-from tollgate import budget_check
 from tollgate.capture.host import capture
-from tollgate.crossguard import start_pack
-from tollgate.evaluate import RULES_DIR, judge
-from tollgate.opa import OpaServer
+from tollgate.evaluate import RULES_DIR, RuleSet, budget_check, judge
+from tollgate.evaluate.crossguard import start_pack
+from tollgate.evaluate.opa import OpaServer
 from tollgate.project import load_project, load_stack
-from tollgate.rego import RuleSet
 
 from conftest import FIXTURES, ROOT, capture_source
 from opa_double import OpaDouble
@@ -122,21 +121,21 @@ def test_forked_evaluation_gives_the_same_verdicts(rules, monkeypatch, child_fai
     """A large stack's resource rules also run in a forked child; the findings are the same, and a child
     that fails costs time, never a verdict (its part is evaluated again in the parent)."""
     import os
-    from tollgate import rego
+    from tollgate.evaluate import parallel
 
     snapshot = scenario_snapshot("compute")[0]
     alone = key(judge(snapshot, rules))
-    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)  # the module's OPA stand-in serves on a thread
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)  # the module's OPA stand-in serves on a thread
     if child_fails:
-        parent, evaluate = os.getpid(), RuleSet._evaluate
+        parent, query = os.getpid(), RuleSet.query
 
         def broken_in_child(self, *args, **kwargs):
             if os.getpid() != parent:
                 raise RuntimeError("child broke")
-            return evaluate(self, *args, **kwargs)
+            return query(self, *args, **kwargs)
 
-        monkeypatch.setattr(RuleSet, "_evaluate", broken_in_child)
+        monkeypatch.setattr(RuleSet, "query", broken_in_child)
     calls = []
     real_fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: calls.append(1) or real_fork())
@@ -148,7 +147,7 @@ def test_engines_kept_for_a_fast_exit_change_no_verdict(monkeypatch):
     """A process that leaves without freeing (the CLI's fast exit, the forked child) keeps the engines an
     evaluation is done with (RuleSet.keep_engines) rather than free them: the same findings, in one pass and
     forked; by default (a library caller, the pack) none is kept."""
-    from tollgate import rego
+    from tollgate.evaluate import parallel
 
     snapshot = scenario_snapshot("compute")[0]
     rules = RuleSet(RULES_DIR)
@@ -157,11 +156,11 @@ def test_engines_kept_for_a_fast_exit_change_no_verdict(monkeypatch):
     rules.keep_engines = []
     assert key(judge(snapshot, rules)) == alone
     assert len(rules.keep_engines) == 2  # the pass's engine and the clone that ran the resource rules' groups
-    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     assert key(judge(snapshot, rules)) == alone
     assert len(rules.keep_engines) == 4  # and the parent's part of a forked one: its engine and groups' clone
-    assert all(isinstance(engine, rego.regorus.Engine) for engine in rules.keep_engines)
+    assert all(isinstance(engine, regorus.Engine) for engine in rules.keep_engines)
 
 
 def test_forked_evaluation_makes_the_estimate_meanwhile(rules, monkeypatch):
@@ -169,13 +168,13 @@ def test_forked_evaluation_makes_the_estimate_meanwhile(rules, monkeypatch):
     (while the child judges its share), and the findings (cost-within-budget too) are those of a ready one."""
     import os
 
-    from tollgate import rego
+    from tollgate.evaluate import parallel
     from tollgate.cost import estimate
 
     snapshot = scenario_snapshot("compute")[0]
     alone = key(judge(snapshot, rules, costs=estimate(snapshot)))
-    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     events, parent, real_fork = [], os.getpid(), os.fork
     monkeypatch.setattr(os, "fork", lambda: events.append("fork") or real_fork())
 
@@ -192,11 +191,11 @@ def test_a_failing_estimate_stops_the_forked_child(rules, monkeypatch):
     stopped and reaped, not left running or as a zombie."""
     import os
 
-    from tollgate import rego
+    from tollgate.evaluate import parallel
     from tollgate.errors import TollgateError
 
-    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     children, real_fork = [], os.fork
     monkeypatch.setattr(os, "fork", lambda: children.append(real_fork()) or children[-1])
 
@@ -215,7 +214,7 @@ def test_forked_evaluation_reports_a_failing_rule_like_one_pass(monkeypatch, tmp
     and the other rules still judge."""
     import shutil
 
-    from tollgate import rego
+    from tollgate.evaluate import parallel
 
     shutil.copytree(RULES_DIR, tmp_path / "rules", ignore=shutil.ignore_patterns("*_test.rego"))
     (tmp_path / "rules" / "broken.rego").write_text(
@@ -227,6 +226,6 @@ def test_forked_evaluation_reports_a_failing_rule_like_one_pass(monkeypatch, tmp
     snapshot = scenario_snapshot("compute")[0]
     alone = key(judge(snapshot, broken))
     assert any(f[0] == "engine-error" and "broken" in f[-1] for f in alone)
-    monkeypatch.setattr(rego, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     assert key(judge(snapshot, broken)) == alone

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tollgate.crossguard import start_pack
+from tollgate.evaluate.crossguard import start_pack
 from tollgate.model import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,7 @@ from tollgate.capture import expand
 from tollgate.capture.computed import decode_yaml
 from tollgate.capture.expand import Component, NotExpanded
 from tollgate.capture.wire import SECRET_SIG, SIG_KEY, UNKNOWN
-from tollgate.evaluate import RULES_DIR, evaluate, judge
-from tollgate.rego import RuleSet
+from tollgate.evaluate import RULES_DIR, RuleSet, evaluate, judge
 
 SECRET = {SIG_KEY: SECRET_SIG}
 FILE, GROUP = "kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup"

@@ -29,18 +29,19 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import types
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tollgate import budget_check, cost, crossguard, remediate
-from tollgate.checkov import run_checkov
+from tollgate import cost
 from tollgate.cli import main
-from tollgate.crossguard import start_pack
 from tollgate.errors import TollgateError
+from tollgate.evaluate import RULES_DIR, RuleSet, budget_check, crossguard, remediate
+from tollgate.evaluate.checkov import run_checkov
+from tollgate.evaluate.crossguard import start_pack
 from tollgate.model import Resource, Snapshot
-from tollgate.rego import RuleSet
 
 from conftest import ROOT, captured
 from opa_double import OpaDouble
@@ -118,7 +119,7 @@ def test_an_engine_panic_exits_2_from_the_console_script(untagged):
     script = textwrap.dedent(f"""
         import sys
         from tollgate.cli import main
-        from tollgate.rego import RuleSet
+        from tollgate.evaluate import RuleSet
 
         class PanicException(BaseException):
             pass
@@ -167,12 +168,12 @@ def _pack_copy(tmp_path: Path, prelude: str = "") -> Path:
 
 
 @pytest.mark.parametrize("patch, error, policy", [
-    ("from tollgate import budget_check\nbudget_check.cost_findings = _injected",
+    ("from tollgate.evaluate import budget_check\nbudget_check.cost_findings = _injected",
      'ValueError("injected TG011 failure")', None),
-    ("from tollgate import remediate\nremediate.missing_tags = _injected",
+    ("from tollgate.evaluate import remediate\nremediate.missing_tags = _injected",
      'ValueError("injected remediation failure")', {remediate.POLICY: "remediate"}),
     # the engine panicking inside the pack: answered at once, not a call left hanging until the deadline
-    ("from tollgate.rego import RuleSet\nRuleSet.evaluate = _injected",
+    ("from tollgate.evaluate import RuleSet\nRuleSet.evaluate = _injected",
      'type("PanicException", (BaseException,), {})("injected panic")', None),
 ], ids=["cost-within-budget", "tag-remediation", "engine-panic"])
 def test_a_raising_policy_in_the_pack_fails_the_analysis(tmp_path, monkeypatch, patch, error, policy):
@@ -355,18 +356,24 @@ def test_a_snapshot_that_is_not_utf8_exits_2(capsys, tmp_path):
 
 
 def test_the_trusted_load_reads_what_the_checked_load_reads_and_checks_nothing(tmp_path, monkeypatch):
-    """The forked judge's load (trusted: its parent checks the same text) reads the same snapshot, and
+    """The forked child's load (trusted: its parent checks the same text) reads the same snapshot, and
     repeats no check: a URN twice passes it, so only the parent's verdict on the file can count."""
+    from tollgate.evaluate import pipeline
+
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import generate  # bench/generate.py
 
     text = generate.snapshot(300, seed=3).to_json()
-    assert Snapshot.parse(text, tmp_path / "s.json", trusted=True) == Snapshot.parse(text, tmp_path / "s.json")
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    assert pipeline._read(path, trusted=True) == pipeline._read(path)
+    assert Snapshot.from_checked(json.loads(text)) == Snapshot.parse(text, path)
     doc = json.loads(text)
     doc["resources"].append(doc["resources"][0])
-    assert len(Snapshot.parse(json.dumps(doc), tmp_path / "s.json", trusted=True).resources) == len(doc["resources"])
+    path.write_text(json.dumps(doc))
+    assert len(pipeline._read(path, trusted=True)[0].resources) == len(doc["resources"])
     with pytest.raises(TollgateError, match="appears twice"):
-        Snapshot.parse(json.dumps(doc), tmp_path / "s.json")
+        pipeline._read(path)
 
 
 def test_the_fast_load_reads_what_the_full_checks_read(tmp_path, monkeypatch):
@@ -398,9 +405,9 @@ def large(tmp_path_factory) -> Path:
 def _record_forks(monkeypatch) -> list[int]:
     import os
 
-    from tollgate import rego
+    from tollgate.evaluate import parallel
 
-    monkeypatch.setattr(rego.threading, "active_count", lambda: 1)  # an OPA stand-in may serve on a thread
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)  # an OPA stand-in may serve on a thread
     children: list[int] = []
     real_fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: children.append(real_fork()) or children[-1])
@@ -417,7 +424,7 @@ def test_a_large_snapshot_is_judged_on_two_cores_with_the_verdict_of_one(capsys,
                                                                          remediation):
     """The child forked before the load judges the last resources' rules (and only it forks); the report is
     the one a single process gives, with the opt-in tag remediation too (the child remediates its part)."""
-    from tollgate import evaluate, rego
+    from tollgate.evaluate import parallel, pipeline
 
     options = ["--stack", "bench", "--snapshot", str(large), "--format", "json"]
     if remediation:
@@ -427,8 +434,7 @@ def test_a_large_snapshot_is_judged_on_two_cores_with_the_verdict_of_one(capsys,
     children = _record_forks(monkeypatch)
     code, out, _ = preview(capsys, *options)
     assert len(children) == 1
-    monkeypatch.setattr(evaluate, "fork_allowed", lambda n: False)
-    monkeypatch.setattr(rego, "fork_allowed", lambda n: False)
+    monkeypatch.setattr(parallel, "fork_allowed", lambda n: False)
     alone_code, alone, _ = preview(capsys, *options)
     assert len(children) == 1
     assert code == alone_code == 1
@@ -437,8 +443,8 @@ def test_a_large_snapshot_is_judged_on_two_cores_with_the_verdict_of_one(capsys,
     remediated = [f for f in json.loads(out)["findings"] if f["enforcement"] == "remediate"]
     assert bool(remediated) == remediation
     if remediation:  # some in the child's part: resources after the split
-        split = rego.RuleSet(evaluate.RULES_DIR).split_at(
-            [r.type for r in Snapshot.read(large).resources], evaluate.FORKED_PARENT_SHARE)
+        split = parallel.split_at(RuleSet(RULES_DIR), [r.type for r in Snapshot.read(large).resources],
+                                  pipeline.PARENT_SHARE_BEFORE_LOAD)
         last = {r.urn for r in Snapshot.read(large).resources[split:]}
         assert {f["urn"] for f in remediated} & last
 
@@ -448,22 +454,26 @@ def test_a_child_that_judged_another_snapshot_is_not_believed(capsys, monkeypatc
     split of another stack: its rows are dropped and the parent judges that part itself."""
     import os
 
-    from tollgate import evaluate, model
+    from tollgate import model
+    from tollgate.evaluate import parallel
 
-    parent, parse = os.getpid(), Snapshot.parse.__func__
+    parent, from_checked = os.getpid(), Snapshot.from_checked.__func__
 
-    def parse_in_child(cls, text, path):
-        snapshot = parse(cls, text, path)
+    def from_checked_in_child(cls, data, origin="<snapshot>"):
+        snapshot = from_checked(cls, data, origin)
         return snapshot if os.getpid() == parent else model.Snapshot(**{**vars(snapshot),
                                                                          "resources": snapshot.resources[:-1]})
 
     children = _record_forks(monkeypatch)
-    monkeypatch.setattr(Snapshot, "parse", classmethod(parse_in_child))
-    collected = []
-    collect = evaluate.Forked.collect
-    monkeypatch.setattr(evaluate.Forked, "collect", lambda self, *a: collected.append(collect(self, *a)) or collected[-1])
+    monkeypatch.setattr(Snapshot, "from_checked", classmethod(from_checked_in_child))
+    collected, answers = [], []
+    collect = parallel.Forked.collect
+    monkeypatch.setattr(parallel.Forked, "collect", lambda self, *a: collected.append(collect(self, *a)) or collected[-1])
+    monkeypatch.setattr(parallel, "json", types.SimpleNamespace(  # what the child answered, as read here
+        dumps=json.dumps, loads=lambda text: answers.append(json.loads(text)) or answers[-1]))
     code, out, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
     assert len(children) == 1 and collected == [None]
+    assert answers and answers[0]["count"] == len(Snapshot.read(large).resources) - 1  # it answered, for another stack
     monkeypatch.undo()
     alone_code, alone, _ = preview(capsys, "--stack", "bench", "--snapshot", str(large), "--format", "json")
     assert (code, _verdict(out)) == (alone_code, _verdict(alone))
@@ -522,9 +532,9 @@ def test_the_tollgate_program_leaves_once_its_whole_report_is_written(capsys, tm
 def test_a_self_referencing_input_is_an_error_never_a_judgement():
     """The secret scan's encoder skips the circular-reference check (inputs come from JSON or protobuf):
     a value that did refer to itself still ends in the scan's error, as a too-deep one does."""
-    from tollgate.rego import opa_input
+    from tollgate.evaluate import rule_input
 
     looped: dict = {"name": "x"}
     looped["self"] = looped
     with pytest.raises(TollgateError, match="cannot be judged: RecursionError"):
-        opa_input("aws:s3/bucket:Bucket", "b", "urn:b", {"tags": looped}, {}, None)
+        rule_input("aws:s3/bucket:Bucket", "b", "urn:b", {"tags": looped}, {}, None)

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import ROOT, capture_source
 from tollgate.evaluate import evaluate
-from tollgate.rego import reference_data
+from tollgate.evaluate.rules import reference_data
 
 DATA = ROOT / "tollgate" / "data"
 TABLE = json.loads((DATA / "aws-instance-types.json").read_text(encoding="utf-8"))

@@ -14,11 +14,9 @@ import tarfile
 import pytest
 import regorus
 
-from tollgate import policy_config
 from tollgate.cli import main
-from tollgate.evaluate import RULES_DIR, rego_findings
-from tollgate.opa import OpaServer
-from tollgate.rego import RuleSet
+from tollgate.evaluate import RULES_DIR, RuleSet, policy_config, rego_findings
+from tollgate.evaluate.opa import OpaServer
 
 from conftest import FIXTURES, ROOT, captured
 from opa_double import OpaDouble

@@ -11,10 +11,9 @@ from pathlib import Path
 import yaml
 
 from tollgate.cli import main
-from tollgate.crossguard import start_pack
-from tollgate.evaluate import RULES_DIR, judge
+from tollgate.evaluate import RULES_DIR, RuleSet, judge
+from tollgate.evaluate.crossguard import start_pack
 from tollgate.pack_build import pack_path
-from tollgate.rego import RuleSet
 
 from conftest import captured
 

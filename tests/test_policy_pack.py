@@ -1,4 +1,4 @@
-"""The CrossGuard pack, spoken to the way the Pulumi CLI speaks to it (tollgate.crossguard).
+"""The CrossGuard pack, spoken to the way the Pulumi CLI speaks to it (tollgate.evaluate.crossguard).
 
 Its policies are the Rego rules of rego/, and on snapshots of real programs (tests/fixtures/) it gives
 exactly the findings the engine gives (tollgate.evaluate.rego_findings). A rule's "cannot decide"
@@ -16,16 +16,14 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from conftest import captured
-from tollgate import crossguard
-from tollgate import budget_check, policy_config, remediate
 from tollgate.capture.options import seconds
-from tollgate.crossguard import UNDECIDED, start_pack
 from tollgate.errors import TollgateError
-from tollgate.evaluate import judge, known_policies, rego_findings, resource_input
+from tollgate.evaluate import (RuleSet, budget_check, crossguard, judge, known_policies, policy_config, rego_findings,
+                               remediate, resource_input, rule_input)
+from tollgate.evaluate.crossguard import UNDECIDED, start_pack
 from tollgate.model import SECRET_SIG, SIG_KEY, UNKNOWN, ProviderRef, Resource, Snapshot
 from tollgate.pack_build import build
 from tollgate.project import load_project, load_stack
-from tollgate.rego import RuleSet, opa_input
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "policy_pack"
@@ -67,7 +65,7 @@ def analyze(pack, props: dict, provider_props: dict | None = None, type_: str = 
 
 def engine_messages(rules: RuleSet, props: dict, type_: str = BUCKET) -> list[str]:
     """What the engine's resource rules say of one resource (Analyze runs no stack rule)."""
-    results, errors = rules.evaluate([opa_input(type_, "raw", URN, props, {}, None)], STACK)
+    results, errors = rules.evaluate([rule_input(type_, "raw", URN, props, {}, None)], STACK)
     assert not errors
     return [r.message for r in results if r.rule.scope == "resource"]
 

@@ -33,7 +33,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 import jsonschema
 import pytest
@@ -43,16 +43,15 @@ from hypothesis import strategies as st
 
 import strategies as S
 from conftest import ROOT
-from tollgate import cli, policy_config
+from tollgate import cli
 from tollgate.cost import Estimate, Usage, estimate
 from tollgate.errors import TollgateError
-from tollgate.evaluate import ENGINE_ERROR, RULES_DIR, judge, known_policies, stack_urn
+from tollgate.evaluate import ENGINE_ERROR, RULES_DIR, RuleSet, judge, known_policies, policy_config, stack_urn
+from tollgate.evaluate.remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
+from tollgate.evaluate.waive import apply_waivers, load_waivers
 from tollgate.model import Finding, ProviderRef, Resource, Snapshot
-from tollgate.remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
 from tollgate.report import FAIL_ON, RenderOptions, build_report, json_report, junit, markdown, sarif, table
 from tollgate.report.cost_table import render_json, render_table
-from tollgate.rego import RuleSet
-from tollgate.waive import apply_waivers, load_waivers
 
 RULES = RuleSet(RULES_DIR)
 RULE_NAMES = [r.name for r in RULES.rules] + [r.id for r in RULES.rules] + [REMEDIATION, "cost-within-budget"]
@@ -333,9 +332,10 @@ def check_damaged(case: dict[str, Any], workdir: Path) -> None:
 
 @pytest.mark.parametrize("kind", DAMAGE)
 def test_the_loads_fast_path_takes_only_what_its_checks_take(kind, workdir):
-    """model._resource_as_is, the load's path for a resource that passes its checks, gives the Resource the
-    checks give or nothing (then the checks run and say what is wrong): never one they refuse. Each kind of
-    damage on its own, so that each is drawn."""
+    """Snapshot.parse walks text and numbers only where the file's text could hold what the engine cannot
+    take: on each kind of damage it gives the snapshot every check gives (Snapshot.from_dict) or refuses what
+    they refuse, and a forked child's build of the same text (Snapshot.from_checked, no check) is that
+    snapshot. Each kind of damage on its own, so that each is drawn."""
     examples(max(8, EXAMPLES // 15))(given(case=damaged(kind))(_fast_load_agrees))(workdir=workdir)
 
 
@@ -354,7 +354,8 @@ FIELD_DAMAGE = [("parent", 7), ("parent", ["p"]), ("dependencies", [1]), ("depen
     "urn", "type", "name", "custom", "inputs", "parent", "provider", "dependencies", "property_dependencies",
     "options", "source")])
 def test_the_loads_fast_path_on_each_field(field, value):
-    """The same agreement, field by field, and the fast path takes the usual resource."""
+    """The same agreement, field by field, for the resource check without the value walk (values=False) and
+    the build without checks (model._built); each takes the usual resource."""
     from tollgate import model
 
     good = {"urn": "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "type": "aws:s3/bucket:Bucket", "name": "b",
@@ -362,36 +363,38 @@ def test_the_loads_fast_path_on_each_field(field, value):
             "provider": {"urn": "urn:pulumi:s::p::pulumi:providers:aws::p", "inputs": {"region": "us-east-1"}},
             "dependencies": ["urn:a"], "property_dependencies": {"bucket": ["urn:a"]}, "options": {"protect": False},
             "source": {"file": "a.py", "line": 3}}
-    assert model._resource_as_is(good, True) == model._resource_from_dict(good, scalars=False) is not None
+    assert model._resource(good, values=False) == model._resource(good, values=True) == model._built(good) is not None
     r = {k: v for k, v in good.items() if k != field} if value == "DROP" else {**good, field: value}
-    fast = model._resource_as_is(r, True)
     try:
-        checked = model._resource_from_dict(r, scalars=False)
-    except (KeyError, TypeError, ValueError):
-        assert fast is None
+        checked = model._resource(r, values=True)
+    except (KeyError, TypeError, ValueError) as exc:
+        with pytest.raises(type(exc)) as fast:
+            model._resource(r, values=False)
+        assert str(fast.value) == str(exc)  # the same message too
         return
-    assert fast is None or fast == checked
+    assert model._resource(r, values=False) == checked == model._built(r)
+
+
+def _loaded(load: Callable[[], Snapshot]) -> Optional[Snapshot]:
+    try:
+        return load()
+    except TollgateError:
+        return None
 
 
 def _fast_load_agrees(case, workdir):
-    from tollgate import model
-
+    text = case["text"]
     try:
-        doc = json.loads(case["text"])
-        resources = list(doc["resources"])
-    except (ValueError, RecursionError, TypeError, KeyError):
-        return  # not an object with a list of resources: no resource reaches either
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # not JSON, or nested past what json reads: no document reaches either
     with failing_case(case, workdir):
-        for r in resources:
-            for nesting in (True, False):
-                fast = model._resource_as_is(r, nesting)
-                try:
-                    checked = model._resource_from_dict(r, scalars=False, nesting=nesting)
-                except (KeyError, TypeError, ValueError):
-                    assert fast is None, f"{case['kind']}: the fast path took a resource the checks refuse"
-                    continue
-                assert fast is None or fast == checked, case["kind"]
-                FED["fast-load"] += fast is not None
+        checked = _loaded(lambda: Snapshot.from_dict(doc, "<text>"))
+        fast = _loaded(lambda: Snapshot.parse(text, workdir / "damaged.json"))
+        assert fast == checked, f"{case['kind']}: the load's fast path and the checks disagree"
+        if checked is not None:
+            assert Snapshot.from_checked(json.loads(text)) == checked, case["kind"]
+            FED["fast-load"] += len(checked.resources)
 
 
 @examples(6)
@@ -465,13 +468,13 @@ def test_a_provider_input_of_brackets_is_judged():
 
 def test_a_provider_reference_that_is_not_a_urn_is_judged():
     """adapters.snapshot_from_export turns a state's provider `x::id` into the provider urn `x`;
-    evaluate.provider_input unpacks urn.split("::")[2:4] (ValueError out of judge)."""
+    inputs.provider_input unpacks urn.split("::")[2:4] (ValueError out of judge)."""
     findings = judged_in_memory(VOLUME, {"size": 10, "type": "gp3"}, ProviderRef("x", {"region": "us-east-1"}))
     assert not engine_errors(findings) and any(f.rule == "required-tags" for f in findings)
 
 
 def test_a_secret_beside_a_deeply_nested_input_is_judged():
-    """rego._redact_secrets recurses once per level: 600 levels with a secret anywhere in the resource is a
+    """inputs._redact_secrets recurses once per level: 600 levels with a secret anywhere in the resource is a
     RecursionError out of judge (a snapshot file may hold at most MAX_DEPTH levels; `--from-export` any)."""
     value: Any = "x"
     for _ in range(600):
@@ -494,7 +497,7 @@ def test_a_lone_surrogate_does_not_crash_the_interpreter():
     input conversion (SIGSEGV); it is now refused before the engine. Run in a child so a crash cannot take the
     test session with it."""
     code = ("from tollgate.cost import estimate\nfrom tollgate.evaluate import RULES_DIR, judge\n"
-            "from tollgate.model import Resource, Snapshot\nfrom tollgate.rego import RuleSet\n"
+            "from tollgate.model import Resource, Snapshot\nfrom tollgate.evaluate import RuleSet\n"
             "r = Resource('urn:pulumi:dev::p::aws:ebs/volume:Volume::v', 'aws:ebs/volume:Volume', 'v', True,"
             " {'size': 10, 'type': 'gp3', 'tags': {'team': 'a\\ud800b'}})\n"
             "from tollgate.errors import TollgateError\n"

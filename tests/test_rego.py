@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tollgate.rego import PACKAGE, RuleSet
+from tollgate.evaluate import RuleSet
+from tollgate.evaluate.rules import PACKAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rego"

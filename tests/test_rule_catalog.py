@@ -31,10 +31,9 @@ import pytest
 
 from bench import generate
 from tollgate.errors import TollgateError
-from tollgate.evaluate import known_policies, resource_input
-from tollgate.policy_config import json_type
-from tollgate.policy_config import parse as parse_policy_config
-from tollgate.rego import RuleSet
+from tollgate.evaluate import RuleSet, known_policies, resource_input
+from tollgate.evaluate.policy_config import json_type
+from tollgate.evaluate.policy_config import parse as parse_policy_config
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rego"

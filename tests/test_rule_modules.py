@@ -1,4 +1,4 @@
-"""The embedded engine runs the rule files of package tollgate as one module (tollgate.rego.merge_modules):
+"""The embedded engine runs the rule files of package tollgate as one module (tollgate.evaluate.driver.merge_modules):
 each file keeps its lines there, and every error still names the file and line it is in."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tollgate.errors import TollgateError
-from tollgate.rego import MERGED, RuleSet, merge_modules
+from tollgate.evaluate import RuleSet
+from tollgate.evaluate.driver import MERGED, merge_modules
 
 from conftest import rules_with
 
@@ -82,7 +83,7 @@ def test_a_fast_path_must_open_every_head_body(tmp_path):
 def test_a_fast_path_skips_the_heads_only_where_it_holds(tmp_path):
     from tollgate.evaluate import judge
     from tollgate.model import Resource, Snapshot
-    from tollgate.rego import group_module
+    from tollgate.evaluate.driver import group_module
 
     rules = RuleSet(rules_with(tmp_path, "gated.rego", GATED))
     [gated] = [r for r in rules.rules if r.name == "gated"]

@@ -27,13 +27,11 @@ import pytest
 import yaml
 from google.protobuf import json_format
 
-from tollgate import crossguard, policy_config, remediate
 from tollgate.cli import main
-from tollgate.crossguard import start_pack
-from tollgate.evaluate import RULES_DIR, judge, known_policies
+from tollgate.evaluate import RULES_DIR, RuleSet, crossguard, judge, known_policies, policy_config, remediate
+from tollgate.evaluate.crossguard import start_pack
 from tollgate.model import SECRET_SIG, SIG_KEY
 from tollgate.project import load_project, load_stack
-from tollgate.rego import RuleSet
 
 from conftest import FIXTURES, ROOT
 
@@ -360,10 +358,11 @@ def test_the_planted_values_are_findable(capsys, project):
 
 
 def test_only_a_snapshot_text_without_the_signature_skips_the_secret_scan(tmp_path):
-    """Snapshot.secret_free lets a snapshot's inputs go to the rules unscanned; the signature in the text,
-    even spelled with \\u escapes, means every resource is scanned and its secrets read "[secret]"."""
-    from tollgate.evaluate import resource_input
-    from tollgate.model import Snapshot, text_secret_free
+    """A snapshot file whose text shows no secret signature hands its inputs to the rules unscanned; the
+    signature in the text, even spelled with \\u escapes, means every resource is scanned and its secrets read
+    "[secret]"."""
+    from tollgate.evaluate import pipeline, resource_input
+    from tollgate.evaluate.inputs import text_secret_free
 
     def snapshot_with(password: object) -> str:
         resource = {"urn": "urn:pulumi:dev::p::aws:rds/instance:Instance::db", "type": "aws:rds/instance:Instance",
@@ -376,9 +375,9 @@ def test_only_a_snapshot_text_without_the_signature_skips_the_secret_scan(tmp_pa
     assert SECRET_SIG not in escaped and json.loads(escaped) == json.loads(secret)
     assert text_secret_free(plain) and not text_secret_free(secret) and not text_secret_free(escaped)
     for text, free, password in ((plain, True, "not-a-secret"), (secret, False, "[secret]"), (escaped, False, "[secret]")):
-        for trusted in (False, True):  # the forked judge's child parses the same text trusted
-            snapshot = Snapshot.parse(text, tmp_path / "snapshot.json", trusted=trusted)
-            assert snapshot.secret_free is free
-            doc = resource_input(snapshot.resources[0], {}, snapshot.secret_free)
+        (tmp_path / "snapshot.json").write_text(text)
+        for trusted in (False, True):  # the forked child reads the same text trusted
+            snapshot, secret_free = pipeline._read(tmp_path / "snapshot.json", trusted=trusted)
+            assert secret_free is free
+            doc = resource_input(snapshot.resources[0], {}, secret_free)
             assert doc["properties"]["password"] == password
-    assert "secret_free" not in json.loads(Snapshot.parse(plain, tmp_path / "s.json").to_json())

@@ -16,8 +16,8 @@ import yaml
 
 from tollgate.cli import main
 from tollgate.errors import TollgateError
+from tollgate.evaluate.waive import apply_waivers, load_waivers, read_waivers
 from tollgate.model import Finding, Snapshot, Waiver
-from tollgate.waive import apply_waivers, load_waivers, read_waivers
 
 from conftest import FIXTURES
 

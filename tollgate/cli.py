@@ -1,4 +1,5 @@
-"""`tollgate preview`: capture -> evaluate -> report, with an exit code CI can gate on.
+"""The `tollgate` program: parses its arguments, calls the evaluate stage once (tollgate.evaluate.run), renders
+the result through tollgate.report and exits with a code CI can gate on.
 
 Exit 0: no finding that fails the run under --fail-on (default: no unwaived mandatory finding). 1: at least
 one. 2: the preview could not be done (never a pass), whatever --fail-on says.
@@ -9,20 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from contextlib import nullcontext
-from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn, Optional, Sequence
 
-from .errors import TollgateError, read_text
-from .evaluate import (ENGINE_ERROR, RULES_DIR, fork_judge, judge, load_policy_config, opa_engine, rules_run,
-                       stack_urn)
-from .model import Snapshot
-from .rego import RuleSet
-from .remediate import POLICY as REMEDIATION, RULE_ID as REMEDIATION_ID
+from .errors import TollgateError
+from .evaluate import RULES_DIR, Request, run
 from .report import FAIL_ON, FORMATS, RenderOptions, build_report, failing, render, render_cost
-from .waive import apply_waivers, read_waivers
 
 REPORT_FORMATS = ["sarif", "junit", "markdown", "json"]  # of `tollgate report`: the pack's findings, no cost
 
@@ -169,20 +162,9 @@ def _run_options(command: argparse.ArgumentParser) -> None:
 
 
 def cost_report(args: argparse.Namespace) -> int:
-    from .cost import estimate
-
-    if args.snapshot:
-        snapshot = Snapshot.read(args.snapshot)
-    else:
-        from .capture.host import capture
-
-        snapshot = capture(args.cwd, args.stack, progress=_Progress(args.quiet).capture_request(), debug=args.debug)
-    costs = estimate(snapshot, _usage(args))
-    text = render_cost(costs, args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    result = run(Request(stack=args.stack, cwd=args.cwd, snapshot=args.snapshot, debug=args.debug, judge=False,
+                         progress=_Progress(args.quiet)))
+    _write(args, render_cost(result.estimate, args.format))
     return 0
 
 
@@ -201,7 +183,8 @@ def print_pack_path(args: argparse.Namespace) -> int:
 
 
 def rego_bundle(args: argparse.Namespace) -> int:
-    from .opa import bundle
+    from .evaluate import RuleSet
+    from .evaluate.opa import bundle
 
     rules = RuleSet(args.rules)
     bundle(rules, args.out, args.revision)
@@ -210,7 +193,6 @@ def rego_bundle(args: argparse.Namespace) -> int:
 
 
 PROGRESS_EVERY = 5.0  # seconds between two plain progress lines of a capture when stderr is a log, not a terminal
-LONG_JUDGING = 2_000  # resources from which judging a stack is long work, worth a line in a CI log
 CLEAR_LINE = "\r\033[K"
 
 
@@ -242,124 +224,45 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _usage(args: argparse.Namespace):
-    """The project's usage.<stack>.yaml (when --cwd is a Pulumi project), for every estimate of this run.
-
-    The base snapshot is priced with the same usage, so a change shown is what the resources changed, not
-    what the usage assumptions did.
-    """
-    from .cost import load_usage, usage_path
-    from .project import load_project
-
-    if not (args.cwd / "Pulumi.yaml").exists():
-        return None
-    try:
-        return load_usage(usage_path(load_project(args.cwd).stack_config_dir, args.stack))
-    except TollgateError:
-        if not (args.snapshot or getattr(args, "from_preview_json", None) or getattr(args, "from_export", None)):
-            raise  # judging a saved snapshot (or a pulumi JSON file) needs no runnable project: price without usage
-        return None
-
-
-def _render(args: argparse.Namespace, report, usage) -> str:
-    """The report in args.format; the base snapshot is read and priced only by a format that shows its change."""
-    from .cost import estimate
-
-    base = (lambda: estimate(Snapshot.read(args.base_snapshot), usage)) if args.base_snapshot else None
-    return render(report, args.format, RenderOptions(fail_on=args.fail_on, base=base))
-
-
 def event_log_report(args: argparse.Namespace) -> int:
     """`tollgate report --from-event-log`: the pack's findings of a real preview, in the preview's formats."""
     from .capture.event_log import read_event_log
 
     log = read_event_log(args.from_event_log)
     report = build_report(log.snapshot, len(log.rules), log.findings, log.rules)
-    text = render(report, args.format, RenderOptions(fail_on=args.fail_on))
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(args, render(report, args.format, RenderOptions(fail_on=args.fail_on)))
     return 1 if failing(report.findings, args.fail_on) else 0
 
 
-def _program_snapshot(args: argparse.Namespace, progress: _Progress) -> Snapshot:
-    """The snapshot of a `pulumi preview --json` or `pulumi stack export` file, or of the program captured."""
-    if args.from_preview_json or args.from_export:
-        from .capture.pulumi_json import snapshot_from_export, snapshot_from_preview_json
-
-        snapshot = (snapshot_from_preview_json(args.from_preview_json, args.include_unchanged)
-                    if args.from_preview_json else snapshot_from_export(args.from_export))
-        if snapshot.stack != args.stack:
-            raise TollgateError(f"the file is of stack {snapshot.stack!r}, not --stack {args.stack!r}",
-                                str(args.from_preview_json or args.from_export), fix=f"pass --stack {snapshot.stack}")
-        return snapshot
-    from .capture.host import capture  # the capture stack is only needed when we run a program
-
-    progress.say(f"capturing {args.cwd}/{args.stack} ...")
-    return capture(args.cwd, args.stack, progress=progress.capture_request(), timeout=args.timeout, debug=args.debug)
-
-
 def preview(args: argparse.Namespace) -> int:
-    progress = _Progress(args.quiet)
-    waivers = read_waivers(args.waivers, args.cwd)  # before the program runs: it cannot write its own waiver
-    rules = RuleSet(args.rules)  # before the snapshot: a bad rule or policy config fails before a long capture
-    policy = load_policy_config(args.policy_config, rules)
-    if _leaves_fast(args):
-        rules.keep_engines = []  # left to the exit, not freed one by one
-    forked = None
-    if args.snapshot and not args.opa_url and args.snapshot.is_file():
-        # a large file is judged in part by a child that reads and loads it too, while this process does
-        forked = fork_judge(lambda: Snapshot.parse(read_text(args.snapshot, "snapshot file"), args.snapshot,
-                                                   trusted=True),  # checked here
-                            args.snapshot.stat().st_size, rules, policy)
-    with forked or nullcontext():  # a child not collected (an error on the way) is stopped on leaving
-        snapshot = (Snapshot.parse(read_text(args.snapshot, "snapshot file"), args.snapshot) if args.snapshot
-                    else _program_snapshot(args, progress))
-        if args.snapshot_out:
-            snapshot.write(args.snapshot_out)
-        progress.say(f"judging {len(snapshot.resources):,} resources ...", long=len(snapshot.resources) >= LONG_JUDGING)
-        from .cost import estimate
-
-        usage = _usage(args)
-        price = cache(lambda: estimate(snapshot, usage))  # made once: while a large stack's rules are judged
-        findings = judge(snapshot, rules, policy, opa_engine(args.opa_url, rules), price, forked, args.strict)
-        costs = price()
-    if args.checkov:
-        from .checkov import run_checkov
-
-        progress.say(f"running checkov on {len(snapshot.resources)} resources ...")
-        findings = findings + run_checkov(snapshot, cwd=args.cwd)
-    context = set(snapshot.context_only)  # unchanged resources of a real preview: judged only on request
-    findings = [f for f in findings if f.urn not in context]
-    known = {r.name: r.id for r in rules.rules} | {REMEDIATION: REMEDIATION_ID} | {f.rule: f.id for f in findings}
-    findings = apply_waivers(findings, waivers, datetime.now(timezone.utc).date(), known, stack_urn(snapshot))
-    progress.done()
-    ran = rules_run(rules, policy)
-    report = build_report(snapshot, len(ran), findings, ran, costs)
-    text = _render(args, report, usage)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    request = Request(
+        stack=args.stack, cwd=args.cwd, snapshot=args.snapshot, preview_json=args.from_preview_json,
+        export=args.from_export, include_unchanged=args.include_unchanged, snapshot_out=args.snapshot_out,
+        base_snapshot=args.base_snapshot, rules_dir=args.rules, policy_config=args.policy_config,
+        waivers=args.waivers, checkov=args.checkov, opa_url=args.opa_url, strict=args.strict, timeout=args.timeout,
+        debug=args.debug, progress=_Progress(args.quiet), fast_exit=args.fast_exit)
+    result = run(request)
+    report = build_report(result.snapshot, len(result.rules), result.findings, result.rules, result.estimate)
+    _write(args, render(report, args.format, RenderOptions(fail_on=args.fail_on, base=result.base)))
     code = 1 if failing(report.findings, args.fail_on) else 0
-    if any(f.rule == ENGINE_ERROR for f in findings):
+    if result.incomplete:
         sys.stderr.write("tollgate: error: a rule failed to evaluate; the preview is incomplete (see the engine-error finding)\n")
         code = 2
-    if _leaves_fast(args):
+    if request.leaves_fast:
         _leave(code)
     return code
 
 
-def _leaves_fast(args: argparse.Namespace) -> bool:
-    """Whether this preview ends by _leave: from a saved file, in a process of its own."""
-    return bool(args.fast_exit and (args.snapshot or args.from_preview_json or args.from_export))
+def _write(args: argparse.Namespace, text: str) -> None:
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def _leave(code: int) -> NoReturn:
     """End the program now, the report written: freeing a large stack's objects one by one only delays the
-    exit (about 70 ms at 10,000 resources). Only for a preview of a saved file, which started no program,
-    server or thread that a clean-up at exit would stop."""
+    exit. Only where the request says the process may (Request.leaves_fast)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

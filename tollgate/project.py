@@ -10,10 +10,11 @@ from typing import Any, Mapping, Optional
 import yaml
 
 from .errors import TollgateError
+from .capture.wire import SECRET_TEXT
 from .model import SECRET_MARKER
 
 # What a `secure:` value reads as inside the program: we cannot decrypt it and never want its value.
-SECRET_PLACEHOLDER = "[secret]"
+SECRET_PLACEHOLDER = SECRET_TEXT
 TYPES = {"string", "integer", "boolean", "array", "object"}
 
 
@@ -152,9 +153,27 @@ def _check_type(key: str, value: Any, spec: dict[str, Any], file: Path, line: Op
                             fix=f"set `{key}` to a {want} value")
 
 
+def config_key(config: Mapping[str, Any], project: str, name: str) -> Optional[str]:
+    """The config key a stack setting is under: `<project>:<name>`, else `tollgate:<name>`."""
+    return next((k for k in (f"{project}:{name}", f"tollgate:{name}") if k in config), None)
+
+
 def environment_key(config: Mapping[str, Any], project: str) -> Optional[str]:
-    """The config key the stack's environment is under: `<project>:environment`, else `tollgate:environment`."""
-    return next((k for k in (f"{project}:environment", "tollgate:environment") if k in config), None)
+    """The config key the stack's environment is under."""
+    return config_key(config, project, "environment")
+
+
+def stack_tags(config: Mapping[str, Any], project: str) -> dict[str, str]:
+    """The stack's tag set (`<project>:tags` or `tollgate:tags`; PULUMI_CONFIG form: structured values are JSON
+    strings), its text values only."""
+    key = config_key(config, project, "tags")
+    tags = config[key] if key else {}
+    if isinstance(tags, str):
+        try:
+            tags = json.loads(tags)
+        except json.JSONDecodeError:
+            return {}
+    return {k: v for k, v in tags.items() if isinstance(v, str)} if isinstance(tags, Mapping) else {}
 
 
 def stack_names(project: Project) -> list[str]:

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .. import budget_check, remediate
 from ..bundled import RULES_DIR
 from ..errors import TollgateError
-from ..evaluate import stack_urn
+from ..evaluate import RuleSet, budget_check, remediate, stack_urn
 from ..model import Finding, Resource, Snapshot
 
 UNDECIDED = "-undecided"  # the pack's "cannot decide at preview" companion of a rule (advisory)
@@ -44,7 +43,7 @@ class _Policy:
 class EventLog:
     snapshot: Snapshot      # resources from resourcePreEvents: urn, type, name; never inputs
     findings: list[Finding]
-    rules: list[Any]        # the Rego rules (tollgate.rego.Rule), for the report's rule catalogue
+    rules: list[Any]        # the Rego rules (tollgate.evaluate.rules.Rule), for the report's rule catalogue
 
 
 def parse_urn(urn: str) -> tuple[str, str, str, str]:
@@ -83,8 +82,6 @@ def _field(event: dict[str, Any], key: str, where: tuple[str, int], kind: type =
 
 
 def read_event_log(path: Path, rules_dir: Path = RULES_DIR) -> EventLog:
-    from ..rego import RuleSet
-
     rules = RuleSet(rules_dir).rules
     known = _policies(rules)
     try:

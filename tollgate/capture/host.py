@@ -15,8 +15,7 @@ from typing import Optional
 from ..bundled import DISTRIBUTION, PACKAGE_DIR
 from ..errors import TollgateError
 from ..model import Snapshot
-from ..project import Project, StackConfig, answers_path, load_answers, load_project, load_stack
-from ..remediate import stack_tags
+from ..project import Project, StackConfig, answers_path, load_answers, load_project, load_stack, stack_tags
 
 
 def _tollgate_only(tmp: Path) -> Path:

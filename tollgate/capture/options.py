@@ -3,8 +3,10 @@
 A snapshot holds them camelCase, only those set: protect, ignoreChanges, deleteBeforeReplace,
 additionalSecretOutputs, customTimeouts (Go durations, as the program gave them), retainOnDelete, import.
 They come from a registration (the capture child) or a ResourceV3 state (`pulumi preview --json`,
-`pulumi stack export`); they go to a policy pack as AnalyzerResourceOptions (the CrossGuard source), and the
-pack reads those back for the Rego input. Standard library only: the capture child imports this module.
+`pulumi stack export`); they go to a policy pack as AnalyzerResourceOptions (the CrossGuard source), and to
+the rules as what an analyzer is told (for_rules): the pack reads them back from its request (from_analyzer),
+the engine from the snapshot (to_rules), so the Rego input is the same on both paths (custom timeouts in
+seconds). Standard library only: the capture child imports this module.
 """
 
 from __future__ import annotations
@@ -64,12 +66,26 @@ def to_analyzer(options: dict[str, Any], parent: Optional[str]) -> dict[str, Any
         customTimeouts={k: seconds(timeouts.get(k)) for k in TIMEOUTS} if timeouts else None)
 
 
+def to_rules(options: dict[str, Any], parent: Optional[str]) -> dict[str, Any]:
+    """A snapshot's options as the rules read them: what a pack is told of them (to_analyzer), read back."""
+    if not options:  # nothing set (most resources): what the round trip gives, without it
+        return {"parent": parent or ""}
+    told = to_analyzer(options, parent)
+    return for_rules(told["protect"], told["ignoreChanges"],
+                     told["deleteBeforeReplace"] if told["deleteBeforeReplaceDefined"] else None,
+                     told["additionalSecretOutputs"], told["customTimeouts"] or {}, told["parent"])
+
+
 def from_analyzer(opts: Any) -> dict[str, Any]:
-    """What a pack is told (pulumi-policy's PolicyResourceOptions) as the Rego input's options, those set."""
-    timeouts = {k: getattr(opts.custom_timeouts, f"{k}_seconds") for k in TIMEOUTS}
-    return _set({
-        "protect": opts.protect or None, "ignoreChanges": list(opts.ignore_changes) or None,
-        "deleteBeforeReplace": opts.delete_before_replace,
-        "additionalSecretOutputs": list(opts.additional_secret_outputs) or None,
-        "customTimeouts": timeouts if any(timeouts.values()) else None, "parent": opts.parent,
-    })
+    """What a pack is told (pulumi-policy's PolicyResourceOptions) as the rules read it."""
+    return for_rules(opts.protect, opts.ignore_changes, opts.delete_before_replace, opts.additional_secret_outputs,
+                     {k: getattr(opts.custom_timeouts, f"{k}_seconds") for k in TIMEOUTS}, opts.parent)
+
+
+def for_rules(protect: Optional[bool], ignore_changes: list[str], delete_before_replace: Optional[bool],
+              additional_secret_outputs: list[str], timeouts: dict[str, float], parent: Optional[str]) -> dict[str, Any]:
+    """The options of the Rego input: those set (custom timeouts in seconds), and the parent ("" for none)."""
+    return {**_set({"protect": protect or None, "ignoreChanges": list(ignore_changes) or None,
+                    "deleteBeforeReplace": delete_before_replace,
+                    "additionalSecretOutputs": list(additional_secret_outputs) or None,
+                    "customTimeouts": dict(timeouts) if any(timeouts.values()) else None}), "parent": parent or ""}

@@ -21,7 +21,7 @@ from typing import Any, Optional
 from ..errors import TollgateError, read_json
 from ..model import SECRET_MARKER, Position, ProviderRef, Resource, Snapshot
 from . import options
-from .wire import decode, decode_provider_inputs
+from .wire import SECRET_TEXT, decode, decode_provider_inputs
 
 PROVIDER_PREFIX = "pulumi:providers:"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -29,7 +29,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 GONE_OPS = {"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"}
 # Steps that leave a resource as it is (or only read an external one): judged only with include_unchanged.
 UNCHANGED_OPS = {"same", "read", "read-replacement", "refresh"}
-BLINDED_SECRET = "[secret]"  # how `pulumi preview --json` prints a secret (massagePropertyValue)
+BLINDED_SECRET = SECRET_TEXT  # how `pulumi preview --json` prints a secret (massagePropertyValue)
 _URN = re.compile(r"^urn:pulumi:(?P<stack>[^:]+)::(?P<project>[^:]+)::(?P<type>.+?)::(?P<name>.*)$", re.S)
 _POSITION = re.compile(r"^project://(?P<file>[^#]*)#(?P<line>\d+)")
 

@@ -1,6 +1,6 @@
 """Pulumi's wire conventions (the secret and unknown sentinels) and the property Structs on the wire, both ways.
 
-The one home of SIG_KEY, SECRET_SIG and UNKNOWN: tollgate.model and every stage read them from here.
+The one home of SIG_KEY, SECRET_SIG and the unknown sentinels: tollgate.model and every stage read them from here.
 Secrets become the bare secret signature (the value is dropped here, in the child process, so it never
 reaches the snapshot); unknowns stay Pulumi's unknown sentinel; resource references become the
 referenced resource's id (custom) or urn (component), as the engine marshals them for analyzers.
@@ -20,6 +20,8 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN_OBJECT = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"  # how pulumi-policy reads back an unknown object
+SECRET_TEXT = "[secret]"  # how Pulumi shows a secret's value where it must show one (and what the rules read)
 
 
 def is_secret(value: Any) -> bool:

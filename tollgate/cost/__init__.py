@@ -8,6 +8,6 @@ Rendering: tollgate.report.cost_table (render_table, render_json). Usage keys: d
 """
 
 from .estimate import Estimate, LineItem, estimate
-from .usage import Usage, load_usage, usage_path
+from .usage import Usage, load_usage, stack_usage, usage_path
 
-__all__ = ["Estimate", "LineItem", "Usage", "estimate", "load_usage", "usage_path"]
+__all__ = ["Estimate", "LineItem", "Usage", "estimate", "load_usage", "stack_usage", "usage_path"]

@@ -73,6 +73,23 @@ def load_usage(path: Optional[Path]) -> Usage:
     return Usage(_entries(_mapping(root, "the usage file", where), where), where, where)
 
 
+def stack_usage(cwd: Path, stack: str, saved: bool) -> Optional[Usage]:
+    """The usage file of `stack` when `cwd` is a Pulumi project, for every estimate of a run (a base snapshot
+    is priced with the same usage, so a change shown is what the resources changed, not the assumptions).
+    `saved`: the snapshot comes from a file, which needs no runnable project: then an unreadable project is
+    priced without usage."""
+    from ..project import load_project
+
+    if not (cwd / "Pulumi.yaml").exists():
+        return None
+    try:
+        return load_usage(usage_path(load_project(cwd).stack_config_dir, stack))
+    except TollgateError:
+        if not saved:
+            raise
+        return None
+
+
 def _fail(message: str, file: str, node: yaml.Node) -> TollgateError:
     return TollgateError(message, file, node.start_mark.line + 1, FIX)
 

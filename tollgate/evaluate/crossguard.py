@@ -25,13 +25,12 @@ import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2 as pb, analyzer_pb2_grpc
 
+from ..capture import options
+from ..capture.wire import SECRET_TEXT, decode, encode_struct, with_secret_values  # a snapshot holds no secret's value
+from ..errors import TollgateError
+from ..model import Finding, Resource, Snapshot, is_secret
 from . import remediate
-from .capture import options
-from .capture.wire import decode, encode_struct, with_secret_values
-from .errors import TollgateError
-from .evaluate import stack_urn
-from .model import Finding, Resource, Snapshot, is_secret
-from .rego import SECRET_TEXT  # a snapshot never holds a secret's value; pack and engine both read this instead
+from .findings import stack_urn
 
 UNDECIDED = "-undecided"
 ENFORCEMENT = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "remediate"}

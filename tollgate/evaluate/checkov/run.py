@@ -22,12 +22,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from ..errors import TollgateError
-from ..model import Finding, Snapshot
+from ...bundled import PACKAGE_DIR
+from ...errors import TollgateError
+from ...model import Finding, Snapshot
 from .manifests import build_manifests
 from .plan import build_plan
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = PACKAGE_DIR.parent  # a checkout's, where .venv-checkov is
 SEVERITY = {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "low"}
 GATING = ("high", "critical")
 PLAN_FILE = "plan.json"

@@ -29,12 +29,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
-from ..model import Resource, Snapshot, UNKNOWN, is_secret
+from ...bundled import DATA_DIR
+from ...model import Resource, Snapshot, UNKNOWN, is_secret
 
-MAP_FILE = Path(__file__).resolve().parent.parent / "data" / "pulumi-aws-terraform-map.json"
+MAP_FILE = DATA_DIR / "pulumi-aws-terraform-map.json"
 TERRAFORM_VERSION = "1.9.8"          # the plan format checkov reads; any 1.x works
 SECRET_PLACEHOLDER = "tollgate-secret-redacted"
 # Terraform map attributes (string -> value), whose keys are data, not property names.

@@ -2,22 +2,30 @@
 
 Opt-in (policy `required-tags-remediation`, off unless a policy config sets it to `remediate`), so
 `pulumi up` can fix rather than block where a team chooses that. The CrossGuard pack runs it in
-`Remediate`; `tollgate preview` applies the same function to the snapshot before judging it, as the
-engine analyzes remediated properties, so both paths reach the same verdict.
+`Remediate`; `tollgate preview` applies the same function to the snapshot before judging it
+(remediate_snapshot), as the engine analyzes remediated properties, so both paths reach the same verdict.
+The stack's tag set is the project's (project.stack_tags).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from .rego import taggable_types
+from ..capture.wire import UNKNOWN, UNKNOWN_OBJECT
+from ..model import Finding, Snapshot
+from .policy_config import PolicyConfig
+from .rules import taggable_types
+
+if TYPE_CHECKING:
+    from .engine import RuleSet
 
 POLICY = "required-tags-remediation"
 RULE_ID = "TG001"  # it remediates what required-tags reports
 DESCRIPTION = ("Fills a taggable AWS resource's missing required tags from the stack's tag set "
                "(config tollgate:tags); opt in with enforcement level remediate.")
-UNKNOWNS = ("04da6b54-80e4-46f7-96ec-b56ff0331ba9", "dd056dcd-154b-4c76-9bd3-c8f88648b5ff")
+UNKNOWNS = (UNKNOWN, UNKNOWN_OBJECT)  # what a tag map or block reads at preview when it is not known
 # Tags as a list of {key, value, propagateAtLaunch} blocks, which the provider's default tags never reach
 # (rego/lib.rego's list_tagged_types; components/tagging.py's LIST_TAGGED).
 LIST_TAGGED = frozenset({"aws:autoscaling/group:Group"})
@@ -91,10 +99,20 @@ def message(name: str, type_: str, added: Mapping[str, str]) -> str:
             "(tollgate:tags) by remediation")
 
 
-def stack_tags(config: Mapping[str, str], project: str) -> dict[str, str]:
-    """The stack's tag set from its config (PULUMI_CONFIG form: structured values are JSON strings)."""
-    for key in (f"{project}:tags", "tollgate:tags"):
-        if key in config:
-            tags = _tags(config[key])
-            return {k: v for k, v in (tags or {}).items() if isinstance(v, str)}
-    return {}
+def remediate_snapshot(snapshot: Snapshot, rules: RuleSet, policy: PolicyConfig) -> tuple[Snapshot, list[Finding]]:
+    """What the pack's opt-in tag remediation would change, applied before judging (as the engine analyzes
+    remediated properties); each change is a `remediate` finding."""
+    if policy.level(POLICY, "disabled") != "remediate":
+        return snapshot, []
+    required = rules.config.get("required-tags", {}).get("tags", [])
+    resources, findings = [], []
+    for resource in snapshot.resources:
+        provider = resource.provider.inputs if resource.provider else None
+        added = missing_tags(resource.type, resource.inputs, provider, snapshot.tags, required)
+        if added:
+            resource = replace(resource, inputs=remediated(resource.inputs, added, resource.type))
+            findings.append(Finding(rule=POLICY, id=RULE_ID, urn=resource.urn, type=resource.type,
+                                    name=resource.name, enforcement="remediate", severity="low", source="crossguard",
+                                    message=message(resource.name, resource.type, added)))
+        resources.append(resource)
+    return replace(snapshot, resources=resources), findings

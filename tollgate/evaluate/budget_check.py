@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .model import UNKNOWN, Finding, Resource, Snapshot
+from ..model import UNKNOWN, Finding, Resource, Snapshot
 
 RULE, RULE_ID, SEVERITY = "cost-within-budget", "TG011", "high"
 DESCRIPTION = ("The stack's estimated monthly cost must not exceed its monthly COST budgets (those without "

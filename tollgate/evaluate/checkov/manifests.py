@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import yaml
 
-from ..model import Resource, Snapshot, UNKNOWN, is_secret
+from ...model import Resource, Snapshot, UNKNOWN, is_secret
 from .plan import SECRET_PLACEHOLDER
 
 URN_ANNOTATION = "tollgate.dev/urn"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import TollgateError, read_json
+from ..errors import TollgateError, read_json
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}

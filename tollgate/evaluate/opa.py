@@ -19,8 +19,10 @@ from urllib.parse import urlparse
 import requests
 from opa_client import OpaClient
 
-from .errors import TollgateError
-from .rego import PACKAGE, Rule, RuleResult, RuleSet, reference_data, rule_part
+from ..errors import TollgateError
+from .driver import rule_query
+from .engine import RuleSet
+from .rules import PACKAGE, Rule, RuleResult, reference_data
 
 DATA_ROOTS = ("config", "instance_types", "database_classes", "aws")  # data documents the rules read (plus input-borne stack)
 
@@ -62,7 +64,7 @@ class OpaServer:
         errors: dict[Rule, str] = {}
         for rule in self.rules.rules:
             try:
-                answer = self.client.query_rule(body, f"{PACKAGE}_driver", rule_part(rule))
+                answer = self.client.query_rule(body, f"{PACKAGE}_driver", rule_query(rule))
             except requests.HTTPError as exc:  # the server ran the rule and it failed: that rule's error
                 errors[rule] = _server_error(exc)
                 continue

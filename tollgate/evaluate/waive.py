@@ -42,9 +42,9 @@ from typing import Any, Optional
 
 import yaml
 
-from .errors import TollgateError
-from .evaluate import ENGINE_ERROR, sort_findings
-from .model import Finding, Waiver
+from ..errors import TollgateError
+from ..model import Finding, Waiver
+from .findings import ENGINE_ERROR, sort_findings
 
 RULE = "waiver"
 RULE_ID = "TG090"
