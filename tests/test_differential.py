@@ -1,7 +1,6 @@
-"""One verdict on every path: the embedded engine, the CrossGuard pack over gRPC and the OPA client give
-the same findings for every scenario program (each a small real Pulumi program captured by the spine).
-
-The OPA path runs against tests/opa_double.py (no OPA binary can be installed here; see tests/test_opa.py).
+"""One verdict on every path: the embedded engine (regorus), the CrossGuard pack over gRPC and OPA's own
+engine behind its REST API (`--opa-url`; tests/opa_server.py) give the same findings for every scenario
+program (each a small real Pulumi program captured by the spine).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from tollgate.evaluate.opa import OpaServer
 from tollgate.project import load_project, load_stack
 
 from conftest import FIXTURES, ROOT, capture_source
-from opa_double import OpaDouble
+from opa_server import OpaRestServer
 from programs import (ANSWER_CONFIG, APPLIES, COMPUTE, K8S, K8S_UNDECIDED, SHAPED, SPRAWL, STACK_MESSY, STACK_PROD,
                       STACK_TIDY)
 
@@ -68,8 +67,8 @@ def rules() -> RuleSet:
 
 @pytest.fixture(scope="module")
 def opa(rules):
-    with OpaDouble() as double:
-        server = OpaServer(double.url, rules)
+    with OpaRestServer() as real_opa:
+        server = OpaServer(real_opa.url, rules)
         server.load()
         yield server
 

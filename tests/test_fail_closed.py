@@ -44,7 +44,7 @@ from tollgate.evaluate.crossguard import start_pack
 from tollgate.model import Resource, Snapshot
 
 from conftest import ROOT, captured
-from opa_double import OpaDouble
+from opa_server import OpaRestServer
 from conftest import rules_with
 
 
@@ -242,10 +242,10 @@ def test_checkov_that_cannot_be_executed_is_an_error(tmp_path, monkeypatch):
         run_checkov(_bucket_snapshot(), cwd=tmp_path)
 
 
-# --- OPA server errors (the loopback stand-in: no OPA binary can be installed here) ------------------------
+# --- OPA server errors (a loopback server on OPA's own engine, made to misbehave) -----------------------------
 
-def _misbehaving(opa: OpaDouble, method: str, code: int, body: bytes) -> None:
-    """Every `method` request to the stand-in gets this answer from now on (policies load normally before)."""
+def _misbehaving(opa: OpaRestServer, method: str, code: int, body: bytes) -> None:
+    """Every `method` request to the server gets this answer from now on (policies load normally before)."""
     def answer(self: BaseHTTPRequestHandler) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(code)
@@ -265,7 +265,7 @@ def _misbehaving(opa: OpaDouble, method: str, code: int, body: bytes) -> None:
     b"[]",
 ], ids=["no-result", "result-object", "result-null", "unknown-head", "short-row", "not-an-object"])
 def test_an_opa_answer_with_missing_fields_is_an_engine_error(capsys, untagged, body):
-    with OpaDouble() as opa:
+    with OpaRestServer() as opa:
         _misbehaving(opa, "do_POST", 200, body)
         code, out, err = preview(capsys, "--snapshot", str(untagged), "--opa-url", opa.url, "--format", "json",
                                  "--fail-on", "never")
@@ -277,14 +277,14 @@ def test_an_opa_answer_with_missing_fields_is_an_engine_error(capsys, untagged, 
 
 
 def test_an_opa_answer_that_is_not_json_exits_2(capsys, untagged):
-    with OpaDouble() as opa:
+    with OpaRestServer() as opa:
         _misbehaving(opa, "do_POST", 200, b"<html>proxy error</html>")
         code, out, err = preview(capsys, "--snapshot", str(untagged), "--opa-url", opa.url)
-    assert code == 2 and out == "" and f"OPA server {opa.url}: query failed" in err
+    assert code == 2 and out == "" and f"OPA server {opa.url}: the answer to POST" in err and "is not JSON" in err
 
 
 def test_opa_http_500_on_every_query_is_an_engine_error_per_rule(capsys, untagged):
-    with OpaDouble() as opa:
+    with OpaRestServer() as opa:
         _misbehaving(opa, "do_POST", 500, b'{"code": "internal_error", "message": "out of memory"}')
         code, out, err = preview(capsys, "--snapshot", str(untagged), "--opa-url", opa.url, "--format", "json")
     assert code == 2
@@ -293,7 +293,7 @@ def test_opa_http_500_on_every_query_is_an_engine_error_per_rule(capsys, untagge
 
 
 def test_opa_http_500_on_loading_the_rules_exits_2(capsys, untagged):
-    with OpaDouble() as opa:
+    with OpaRestServer() as opa:
         _misbehaving(opa, "do_PUT", 500, b'{"code": "internal_error", "message": "storage failure"}')
         code, out, err = preview(capsys, "--snapshot", str(untagged), "--opa-url", opa.url)
     assert code == 2 and out == "" and f"OPA server {opa.url}:" in err

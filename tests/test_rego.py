@@ -1,7 +1,9 @@
-"""Run the Rego unit tests: one pytest case per `test_*` rule in rego/*_test.rego, named after it.
+"""Run the Rego unit tests: one pytest case per `test_*` rule in rego/*_test.rego and engine, named after both.
 
-The rules are compiled the way the engine compiles them (RuleSet, with data.config, data.instance_types
-and data.aws.taggable_types), plus the test files; each case must evaluate to exactly `true`.
+Two engines: the embedded one (regorus), compiled the way Tollgate compiles the rules (RuleSet, with
+data.config, data.instance_types and data.aws.taggable_types), plus the test files; and OPA's own engine
+(opa-golib-python-bindings), holding each rule file as its own module, as an OPA server or bundle does.
+Each case must evaluate to exactly `true` on both.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
+from opa_bindings.engine import OpaEngine, OpaError
 
 from tollgate.evaluate import RuleSet
-from tollgate.evaluate.rules import PACKAGE
+from tollgate.evaluate.rules import PACKAGE, reference_data
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rego"
@@ -40,6 +43,26 @@ def rules() -> RuleSet:
 
 def test_rego_tests_exist():
     assert CASES, f"no test_* rules found in {RULES_DIR}/*_test.rego"
+
+
+@pytest.fixture(scope="module")
+def opa(rules: RuleSet) -> OpaEngine:
+    engine = OpaEngine()
+    for path in sorted(RULES_DIR.glob("*.rego")):
+        engine.add_policy(f"{PACKAGE}/{path.name}", path.read_text(encoding="utf-8"))
+    engine.add_data({**reference_data(), "config": rules.config})
+    return engine
+
+
+@pytest.mark.parametrize(("file", "name"), CASES, ids=[name for _, name in CASES])
+def test_rego_on_opa(opa: OpaEngine, file: str, name: str):
+    try:
+        rows = opa.eval_query(f"x = data.{PACKAGE}.{name}")
+    except OpaError as exc:
+        pytest.fail(f"{file}: Rego test {name} raised an error on OPA: {exc}")
+    if not rows:
+        pytest.fail(f"{file}: Rego test {name} failed on OPA: undefined (an expression in its body is false or undefined)")
+    assert rows[0]["x"] is True, f"{file}: Rego test {name} evaluated to {rows[0]['x']!r} on OPA, expected true"
 
 
 @pytest.mark.parametrize(("file", "name"), CASES, ids=[name for _, name in CASES])
