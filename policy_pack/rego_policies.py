@@ -10,11 +10,7 @@ rule's id and severity. Readers of the diagnostics (tollgate.evaluate.crossguard
 The rule id (TG001) travels as the policy's compliance framework reference (framework "tollgate"):
 PolicyInfo has no id field, and a framework reference is what names a control.
 
-Secrets. The CLI sends a secret's value to the pack, and pulumi-policy hands validate the plain value; a
-message that names a value (an unknown instance type, an environment tag) would print it. So Analyze and
-AnalyzeStack requests have every secret's value replaced by "[secret]" before any policy sees them, which
-is exactly what the engine's rules read (a snapshot holds no secret value). Remediate keeps the values:
-what a remediation returns is written back to the resource.
+How the pack answers a call (one decoding, one evaluation, secrets blinded): serving.py.
 """
 
 from __future__ import annotations
@@ -22,16 +18,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pulumi
 from pulumi_policy import (EnforcementLevel, Policy, PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
-                           ResourceValidationArgs, ResourceValidationPolicy, Severity,
-                           StackValidationArgs, StackValidationPolicy)
-from pulumi_policy import policy as _pulumi_policy
+                           ResourceValidationArgs, ResourceValidationPolicy, Severity, StackValidationPolicy)
 from pulumi_policy.deserialize import serialize_properties
 
 # Where the pack's code comes from: a built pack (`tollgate pack build`, what `pulumi policy publish` ships)
@@ -43,41 +36,22 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 SOURCE = next((d for d in (VENDORED, CHECKOUT) if (d / "tollgate" / "__init__.py").is_file()), None)
 if SOURCE is not None and str(SOURCE) not in sys.path:
     sys.path.insert(0, str(SOURCE))
+if str(Path(__file__).resolve().parent) not in sys.path:  # serving.py, beside this file, however it is loaded
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from serving import Call, Evaluator, serve, stack  # noqa: E402,F401 (stack: the pack's, as tests reach it)
 from tollgate.bundled import RULES_DIR  # noqa: E402
 from tollgate.capture import options  # noqa: E402
-from tollgate.capture.wire import SECRET_TEXT, whole_numbers  # noqa: E402
+from tollgate.capture.wire import whole_numbers  # noqa: E402
 from tollgate.cost import estimate, load_usage, usage_path  # noqa: E402
 from tollgate.errors import TollgateError  # noqa: E402
-from tollgate.evaluate import (Rule, RuleResult, RuleSet, budget_check, policy_config, remediate,  # noqa: E402
-                               rule_input, stack_urn)
-from tollgate.model import SECRET_SIG, SIG_KEY, ProviderRef, Resource, Snapshot  # noqa: E402
-from tollgate.project import environment_key, load_project, stack_tags  # noqa: E402
+from tollgate.evaluate import Rule, RuleResult, budget_check, policy_config, remediate, rule_input, stack_urn  # noqa: E402
+from tollgate.model import ProviderRef, Resource, Snapshot  # noqa: E402
+from tollgate.project import load_project, stack_tags  # noqa: E402
 
 UNDECIDED = "-undecided"
+Judge = Callable[["Call", Optional[dict]], list]  # (the call, the policy's config) -> [(message, urn or None)]
 FRAMEWORK = "tollgate"
-
-
-class Evaluator:
-    """The pack's one RuleSet, on a thread of its own.
-
-    A regorus engine is bound to the thread that made it (pyo3 `unsendable`: another thread using it
-    panics), while the pack's gRPC server answers on a pool of threads; so the RuleSet is built on one
-    dedicated thread and every evaluation is handed to that thread.
-    """
-
-    def __init__(self, rules_dir: Path):
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rego")
-        self.rules: RuleSet = self._thread.submit(RuleSet, rules_dir).result()
-
-    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any], config: Optional[dict[str, Any]] = None):
-        try:
-            return self._thread.submit(self.rules.evaluate, inputs, stack, config).result()
-        except (Exception, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # a Rust panic (pyo3's PanicException) is not an Exception: gRPC would
-            # leave the call unanswered; as an Exception it fails the analysis at once
-            raise RuntimeError(f"the rule engine crashed: {type(exc).__name__}: {exc}") from exc
 
 
 def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
@@ -96,77 +70,47 @@ def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
 
 
 def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
-    """A policy (or two) per listed Rego rule, then the Python-only tag remediation."""
-    blind_secrets()
+    """A policy (or two) per listed Rego rule, then the Python-only tag remediation and TG011."""
+    serve()
     rules = load_rules(names, rules_dir)
     made = [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
-    return made + [tag_remediation(rules), cost_within_budget()]
+    return made + [tag_remediation(rules), cost_within_budget(rules)]
 
 
-def _blind_value(value: Any) -> None:
-    """A protobuf Value in place: a secret {sig, value} keeps its signature, its value becomes "[secret]"."""
-    kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        fields = value.struct_value.fields
-        if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG:
-            fields["value"].string_value = SECRET_TEXT
-            return
-        for item in fields.values():
-            _blind_value(item)
-    elif kind == "list_value":
-        for item in value.list_value.values:
-            _blind_value(item)
+# --- the policies ----------------------------------------------------------------------------------------
+
+def _policy_made(policy: Policy, rules: Evaluator, judge: Judge) -> Policy:
+    """A policy `serve` hands the Call to: its judge says what to report (message, urn)."""
+    policy._tollgate_rules, policy._tollgate_judge = rules, judge  # type: ignore[attr-defined]
+    return policy
 
 
-def _blind_struct(struct: Any) -> None:
-    for item in struct.fields.values():
-        _blind_value(item)
+def _validate(judge: Judge, call_of: Callable[[Any], Call]) -> Callable[[Any, ReportViolation], None]:
+    """A policy's validate for the SDK's own loop: the Call made from the SDK's args, for this policy alone."""
+    def validate(args: Any, report_violation: ReportViolation) -> None:
+        for message, urn in judge(call_of(args), args.get_config()):
+            report_violation(message, urn)
+    return validate
 
 
-def _blinded(request: Any) -> Any:
-    """A copy of an AnalyzeRequest or AnalyzeStackRequest with no secret value in it (nor in its providers)."""
-    blinded = type(request)()
-    blinded.CopyFrom(request)
-    for resource in (blinded.resources if hasattr(blinded, "resources") else [blinded]):
-        _blind_struct(resource.properties)
-        if resource.HasField("provider"):
-            _blind_struct(resource.provider.properties)
-    return blinded
-
-
-def blind_secrets() -> None:
-    """Analyze and AnalyzeStack see "[secret]" for every secret value (see the module docstring). Once."""
-    servicer = _pulumi_policy._PolicyAnalyzerServicer
-    for method in ("Analyze", "AnalyzeStack"):
-        original = getattr(servicer, method)
-        if getattr(original, "_tollgate_blinds", False):
-            continue
-
-        def blinding(self: Any, request: Any, context: Any, _original: Callable = original) -> Any:
-            return _original(self, _blinded(request), context)
-        blinding._tollgate_blinds = True  # type: ignore[attr-defined]
-        setattr(servicer, method, blinding)
-
-
-def cost_within_budget() -> Policy:
+def cost_within_budget(rules: Evaluator) -> Policy:
     """TG011, Python-only: the stack's estimated monthly cost (tollgate.cost, the same estimator as
     `tollgate preview`) against its own monthly COST budgets."""
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [_resource(r) for r in args.resources]
+    def judge(call: Call, _settings: Optional[dict]) -> list[tuple[str, Optional[str]]]:
         stack_name = os.environ.get("PULUMI_STACK") or pulumi.get_stack()
         project = os.environ.get("PULUMI_PROJECT") or pulumi.get_project()
-        snapshot = Snapshot(project, stack_name, resources)
+        snapshot = Snapshot(project, stack_name, call.resources())
         stacks_dir = _stack_config_dir()
         usage_file = usage_path(stacks_dir, stack_name) if stacks_dir else None
         costs = estimate(snapshot, load_usage(usage_file) if usage_file and usage_file.exists() else None)
-        for finding in budget_check.cost_findings(snapshot, costs.monthly_usd, len(costs.not_priced),
-                                                  stack_urn(snapshot)):
-            report_violation(finding.message, finding.urn)
+        return [(finding.message, finding.urn) for finding in budget_check.cost_findings(
+            snapshot, costs.monthly_usd, len(costs.not_priced), stack_urn(snapshot))]
 
-    return StackValidationPolicy(
+    validate = _validate(judge, lambda args: Call(rules, [], True, lambda: [_resource(r) for r in args.resources]))
+    return _policy_made(StackValidationPolicy(
         name=budget_check.RULE, description=budget_check.DESCRIPTION, validate=validate,
         enforcement_level=EnforcementLevel.MANDATORY, severity=Severity(budget_check.SEVERITY),
-        framework=PolicyComplianceFramework(FRAMEWORK, reference=budget_check.RULE_ID))
+        framework=PolicyComplianceFramework(FRAMEWORK, reference=budget_check.RULE_ID)), rules, judge)
 
 
 def _resource(r: Any) -> Resource:
@@ -215,53 +159,34 @@ def _rule_policies(rules: Evaluator, rule: Rule) -> list[Policy]:
 def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: str, level: EnforcementLevel,
             reports: Callable[[RuleResult], bool]) -> Policy:
     # The rule's settings (rego/data.json) are the policy's config schema; `--policy-pack-config` values
-    # reach validate through args.get_config(). The `-undecided` companion has no settings of its own.
+    # reach it as the policy's config. The `-undecided` companion has no settings of its own.
     defaults = rules.rules.config.get(rule.name, {})
     config_schema = PolicyConfigSchema(policy_config.schema(defaults)) if defaults and name == rule.name else None
     common = dict(name=name, description=description, enforcement_level=level, display_name=title,
                   severity=Severity(rule.severity), framework=PolicyComplianceFramework(FRAMEWORK, reference=rule.id),
                   config_schema=config_schema)
+    configs: dict[str, tuple[str, dict[str, Any]]] = {}
 
-    def data(args: Any) -> str:
-        settings = {rule.name: whole_numbers(dict(args.get_config() or {}))} if config_schema else {}  # protobuf: 4.0
-        parsed = policy_config.parse(settings, {rule.name: defaults}, f"policy config of {name}")
-        return json.dumps(parsed.data(rules.rules.config), sort_keys=True)
+    def config(settings: Optional[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        """data.config under this policy's settings, and its JSON (which names the evaluation): parsed once."""
+        key = json.dumps(settings, sort_keys=True) if settings and config_schema else ""
+        if key not in configs:
+            given = {rule.name: whole_numbers(dict(settings))} if key else {}  # protobuf: 4.0
+            parsed = policy_config.parse(given, {rule.name: defaults}, f"policy config of {name}")
+            parsed = parsed.data(rules.rules.config)
+            configs[key] = (json.dumps(parsed, sort_keys=True), parsed)
+        return configs[key]
+
+    def judge(call: Call, settings: Optional[dict[str, Any]]) -> list[tuple[str, Optional[str]]]:
+        # a resource rule's result has no urn: the diagnostic is about the resource analyzed
+        return [(r.message, r.urn) for r in call.results(*config(settings)) if r.rule == rule and reports(r)]
 
     if rule.scope == "stack":
-        def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-            inputs = [_input(r, [d.urn for d in r.dependencies],
-                             {k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
-                      for r in args.resources]
-            for result in _evaluate(rules, json.dumps(inputs, sort_keys=True), data(args)):
-                if result.rule == rule and reports(result):
-                    report_violation(result.message, result.urn)
-        return StackValidationPolicy(validate=validate_stack, **common)
-
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        for result in _evaluate(rules, json.dumps([_input(args)], sort_keys=True), data(args)):
-            if result.rule == rule and reports(result):
-                report_violation(result.message)
-    return ResourceValidationPolicy(validate=validate, **common)
-
-
-@lru_cache(maxsize=64)
-def _evaluate(rules: Evaluator, inputs_json: str, config_json: str) -> tuple[RuleResult, ...]:
-    """All rules over the inputs, once per config: a rule's policy and its companion (and the other rules'
-    policies, called for the same resource in the same Analyze call) share one evaluation."""
-    results, errors = rules.evaluate(json.loads(inputs_json), stack(), json.loads(config_json))
-    if errors:  # a broken rule fails the preview loudly, never passes quietly
-        raise RuntimeError("; ".join(f"rule {rule.name} ({rule.id}) failed to evaluate: {error}"
-                                     for rule, error in errors.items()))
-    return tuple(results)
-
-
-@cache
-def stack() -> dict[str, Optional[str]]:
-    """The stack the pack was started for, with the environment from its config (as the engine reads it)."""
-    project = os.environ.get("PULUMI_PROJECT", "")
-    config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    key = environment_key(config, project)
-    return {"name": os.environ.get("PULUMI_STACK") or pulumi.get_stack(), "environment": config.get(key)}
+        validate = _validate(judge, lambda args: Call(rules, [_input(r, [d.urn for d in r.dependencies], {
+            k: [d.urn for d in v] for k, v in r.property_dependencies.items()}) for r in args.resources], True))
+        return _policy_made(StackValidationPolicy(validate=validate, **common), rules, judge)
+    validate = _validate(judge, lambda args: Call(rules, [_input(args)], False))
+    return _policy_made(ResourceValidationPolicy(validate=validate, **common), rules, judge)
 
 
 def _plain(props: Any) -> Any:
@@ -288,7 +213,7 @@ def _provider(provider: Any) -> Optional[dict[str, Any]]:
 
 def _input(resource: Any, dependencies: Optional[list[str]] = None,
            property_dependencies: Optional[dict[str, list[str]]] = None) -> dict[str, Any]:
-    """A resource of Analyze (or, with its dependencies, of AnalyzeStack) as the rules' input (rule_input)."""
+    """A resource of the SDK's Analyze (or, with its dependencies, AnalyzeStack) as the rules' input."""
     return rule_input(resource.resource_type, resource.name, resource.urn, _plain(resource.props),
                       options.from_analyzer(resource.opts), _provider(resource.provider), dependencies,
                       property_dependencies)

@@ -422,3 +422,45 @@ def waiver_entries(rule_names: list[str], resource_names: list[str]) -> st.Searc
     junk = st.one_of(st.none(), st.integers(), short_text, st.lists(st.integers(), max_size=2),
                      st.dictionaries(short_text, st.integers(), max_size=2))  # no secrets: this file holds none
     return st.lists(st.one_of(entry, entry, entry, junk), max_size=6)
+
+
+# --- issue 23: waiver patterns, expiries, damage to a `pulumi preview --json` file ---
+
+PATTERN_PIECES = ("*", "?", "[a-z]", "[!:]", "[]]", "[!x]", "[", "]", "::", "urn:pulumi:", "pool", "gpu", "-", "a",
+                  "web", "\\", "!")
+
+
+def waiver_patterns(names: list[str]) -> st.SearchStrategy[str]:
+    """`resource:` patterns: names, names cut short by a wildcard or a class, and runs of wildcard pieces."""
+    pieces = st.lists(st.sampled_from(PATTERN_PIECES), min_size=1, max_size=6).map("".join)
+    cut = st.tuples(one_of_them(names), st.integers(0, 6), st.sampled_from(PATTERN_PIECES)).map(
+        lambda t: t[0][:t[1]] + t[2])
+    return st.one_of(one_of_them(names), cut, pieces, pieces.map(lambda p: "urn:pulumi:*::" + p))
+
+
+def expiries() -> st.SearchStrategy[str]:
+    """An `expires:` value as written in YAML: plain or quoted dates, timestamps with zones, numbers, junk."""
+    days = st.builds(lambda d: TODAY + timedelta(days=d), st.integers(-800, 800))
+    return st.one_of(
+        days.map(lambda d: d.isoformat()),
+        days.map(lambda d: f"'{d.isoformat()}'"),
+        st.tuples(days, st.sampled_from(("T00:00:00+14:00", "T23:59:59-12:00", "T12:00:00Z", " 00:00:00", "t1")))
+        .map(lambda t: t[0].isoformat() + t[1]),
+        days.map(lambda d: d.strftime("%Y%m%d")), days.map(lambda d: d.strftime("%d/%m/%Y")),
+        st.sampled_from(("2031-02-30", "2031-13-01", "2031-1-1", "+2031-01-01", "2031-01-01 ", "~", "null", "[]",
+                         "{}", "!!timestamp 2031-01-01", "!!str 2031-01-01", "0x7ef", "1e9", "true")),
+        short_text.map(json.dumps),
+    )
+
+
+PREVIEW_DAMAGE = ("duplicate", "duplicate-replacement", "type-lie", "step-urn", "unknown-op", "no-new-state",
+                  "old-type-lie", "same-state-replacement")
+
+
+@st.composite
+def preview_damage(draw: st.DrawFn, steps: int) -> tuple[str, int, Any]:
+    """Which damage to do to which step of a preview, and with what: (kind, step index, value)."""
+    kind = draw(st.sampled_from(PREVIEW_DAMAGE))
+    value = draw(st.one_of(st.sampled_from(("aws:ssm/parameter:Parameter", "aws:ec2/instance:Instance",
+                                            "pulumi:pulumi:Stack", "aws:s3/bucket:Bucket")), short_text))
+    return kind, draw(st.integers(0, steps - 1)), value

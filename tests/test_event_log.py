@@ -59,7 +59,8 @@ def test_unknown_policy_keeps_whole_message_and_defaults(tmp_path):
         "policyName": "someone-elses-policy", "policyPackName": "other", "policyPackVersion": "1",
         "policyPackVersionTag": "1", "enforcementLevel": "advisory"}}
     path = tmp_path / "events.jsonl"
-    path.write_text(json.dumps(event) + "\n", encoding="utf-8")
+    summary = {"sequence": 2, "timestamp": 2, "summaryEvent": {"PolicyPacks": {"other": "1"}, "result": "succeeded"}}
+    path.write_text(json.dumps(event) + "\n" + json.dumps(summary) + "\n", encoding="utf-8")
     [finding] = read_event_log(path).findings
     assert (finding.rule, finding.id, finding.severity, finding.message) == (
         "someone-elses-policy", "", "medium", "Some description\nthe message")

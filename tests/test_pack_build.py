@@ -26,7 +26,7 @@ def built(tmp_path):
 
 def test_the_built_pack_holds_what_it_loads_and_no_tests(tmp_path):
     out = built(tmp_path)
-    assert {p.name for p in out.iterdir()} == {"PulumiPolicy.yaml", "__main__.py", "rego_policies.py",
+    assert {p.name for p in out.iterdir()} == {"PulumiPolicy.yaml", "__main__.py", "rego_policies.py", "serving.py",
                                                "requirements.txt", "_vendor"}
     assert {p.name for p in (out / "_vendor").iterdir()} == {"tollgate"}
     rules = {p.name for p in (out / "_vendor" / "tollgate" / "rules").iterdir()}  # where an installed package has them
@@ -65,7 +65,7 @@ def test_pack_path_is_made_once_in_the_cache_with_this_environment_as_its_virtua
     path = pack_path()
     assert path.parent == tmp_path / "cache" / "tollgate"
     assert sorted(p.name for p in path.iterdir()) == ["PulumiPolicy.yaml", "__main__.py", "rego_policies.py",
-                                                      "requirements.txt"]
+                                                      "requirements.txt", "serving.py"]
     project = yaml.safe_load((path / "PulumiPolicy.yaml").read_text())
     assert project["runtime"] == {"name": "python", "options": {"virtualenv": sys.prefix}}
     made = {p.name: p.stat().st_mtime_ns for p in path.iterdir()}

@@ -26,7 +26,8 @@ from . import __version__
 from .bundled import DISTRIBUTION, PACK_DIR, PACKAGE_DIR, RULES_DIR
 from .errors import TollgateError
 
-PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "rego_policies.py", "requirements.txt")
+PACK_CODE = ("__main__.py", "rego_policies.py", "serving.py")
+PACK_FILES = ("PulumiPolicy.yaml", *PACK_CODE, "requirements.txt")
 
 
 def _pack_dir() -> Path:
@@ -94,7 +95,7 @@ def pack_path() -> Path:
     target.mkdir(parents=True, exist_ok=True)
     project = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     project["runtime"] = {"name": "python", "options": {"virtualenv": str(prefix)}}
-    files = {name: (pack / name).read_bytes() for name in ("__main__.py", "rego_policies.py")}
+    files = {name: (pack / name).read_bytes() for name in PACK_CODE}
     files["PulumiPolicy.yaml"] = yaml.safe_dump(project, sort_keys=False).encode()
     # What `pulumi install` would put in that environment: the distribution, already there.
     files["requirements.txt"] = f"{DISTRIBUTION}=={__version__}\n".encode()

@@ -127,6 +127,16 @@ def _redact(value: Any, marker: Any) -> Any:
     return value
 
 
+def _blind(value: Any, marker: Any) -> Any:
+    """A secret key's value: a scalar becomes the marker; a structured one keeps its shape (the program indexes
+    it) with every value in it the marker, since all of it is the secret."""
+    if isinstance(value, dict) and set(value) != {"secure"}:
+        return {k: _blind(v, marker) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blind(v, marker) for v in value]
+    return marker
+
+
 def _as_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -210,15 +220,14 @@ def load_stack(project: Project, stack: str) -> StackConfig:
     if missing:
         raise TollgateError(f"required config {', '.join(missing)} not set", str(file),
                             fix=f"add {missing[0]} under `config:`")
-    config = {k: (SECRET_PLACEHOLDER if k in secret_keys and not isinstance(v, (dict, list))
-                  else _as_string(_redact(v, SECRET_PLACEHOLDER))) for k, v in values.items()}
+    config = {k: _as_string(_blind(v, SECRET_PLACEHOLDER) if k in secret_keys else _redact(v, SECRET_PLACEHOLDER))
+              for k, v in values.items()}
     providers: dict[str, dict[str, Any]] = {}
     for key, value in values.items():
         namespace, name = key.split(":", 1)
         if namespace != project.name:
             providers.setdefault(namespace, {})[name] = (
-                SECRET_MARKER if key in secret_keys and not isinstance(value, (dict, list))
-                else _redact(value, SECRET_MARKER))
+                _blind(value, SECRET_MARKER) if key in secret_keys else _redact(value, SECRET_MARKER))
     env_key = environment_key(values, project.name)
     environment = None if env_key is None or env_key in secret_keys else str(values[env_key])
     return StackConfig(file=file, config=config, secret_keys=sorted(secret_keys), provider_config=providers,

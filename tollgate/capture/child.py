@@ -1,6 +1,7 @@
 """Run one Pulumi Python program the way the language host does, against the capture monitor.
 
-Usage (by tollgate.capture.host, never by hand): python -m tollgate.capture.child REQUEST.json RESULT.json
+Usage (by tollgate.capture.host, never by hand): python -m tollgate.capture.child, the request on stdin; the
+result goes, with the request's per-run token, to the pipe the request names (`result_fd`), never to a file.
 
 Mirrors pulumi-language-python-exec: config from the request (as PULUMI_CONFIG would give it),
 Settings with a monitor and engine, `os.chdir(pwd)`, `sys.argv = [program]`, then
@@ -31,6 +32,7 @@ from pulumi.runtime.proto import engine_pb2
 
 from tollgate.capture.applies import Applies, in_project, shown
 from tollgate.capture.monitor import CaptureMonitor
+from tollgate.capture.seen_secrets import RedactingStream, SeenSecrets
 
 APPLY_SKIPPED = "apply-skipped"
 
@@ -41,15 +43,16 @@ class _Engine:
     LEVELS = {engine_pb2.DEBUG: logging.DEBUG, engine_pb2.INFO: logging.INFO,
               engine_pb2.WARNING: logging.WARNING, engine_pb2.ERROR: logging.ERROR}
 
-    def __init__(self):
+    def __init__(self, seen: SeenSecrets):
         self.errors: list[str] = []
+        self.seen = seen
 
     def Log(self, request):
+        message = self.seen.redact(request.message)
         if request.severity == engine_pb2.ERROR:
-            self.errors.append(request.message)
+            self.errors.append(message)
         if request.severity != engine_pb2.DEBUG:
-            sys.stderr.write(f"[program] {engine_pb2.LogSeverity.Name(request.severity).lower()}: "
-                             f"{request.message}\n")
+            sys.stderr.write(f"[program] {engine_pb2.LogSeverity.Name(request.severity).lower()}: {message}\n")
 
     def GetRootResource(self, request):
         return engine_pb2.GetRootResourceResponse(urn=self._root)
@@ -141,7 +144,10 @@ def run(request: dict) -> dict:
                              _progress(request.get("progress")), request.get("answers"), pwd)
     applies = Applies(root)
     applies.watch()
-    engine = _Engine()
+    seen = SeenSecrets()
+    seen.watch()
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout, seen), RedactingStream(sys.stderr, seen)
+    engine = _Engine(seen)
     pulumi.runtime.set_all_config(request["config"], request["secret_keys"])
     pulumi.runtime.configure(pulumi.runtime.Settings(
         project=request["project"], stack=request["stack"], monitor=monitor, engine=engine,
@@ -156,7 +162,7 @@ def run(request: dict) -> dict:
     try:
         loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: _program(request["program"])))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which exits 2
-        return {"error": _error(exc, root)}
+        return {"error": seen.redact_all(_error(exc, root))}
     finally:
         monitor.close()
         if request.get("progress") and sys.stderr.isatty():  # the live line; a log's plain lines stay
@@ -206,9 +212,14 @@ def _in_order(records: list[dict], expansion_rank: dict[str, int]) -> list[dict]
 
 
 def main() -> None:
-    request_file, result_file = Path(sys.argv[1]), Path(sys.argv[2])  # run() hands sys.argv to the program
-    result = run(json.loads(request_file.read_text(encoding="utf-8")))
-    result_file.write_text(json.dumps(result), encoding="utf-8")
+    request = json.loads(sys.stdin.buffer.read())
+    token, channel = request.pop("token"), request.pop("result_fd")
+    os.set_inheritable(channel, False)  # nothing the program starts holds the parent's pipe open
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the request (and its token) is not there for the program to read again
+    result = run(request)
+    with os.fdopen(channel, "w", encoding="utf-8") as out:
+        json.dump({**result, "token": token}, out)
     sys.stdout.flush()
     os._exit(1 if "error" in result else 0)  # skip interpreter teardown of lingering gRPC threads
 

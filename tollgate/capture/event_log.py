@@ -30,6 +30,9 @@ SEVERITIES = ("low", "medium", "high", "critical")
 # Pulumi colour directives (<{%reset%}>) and ANSI escapes, in case the log was written with colour.
 _COLOR = re.compile(r"<\{%[^%]*%\}>|\x1b\[[0-9;]*[A-Za-z]")
 FIX = "pass the file written by `pulumi preview --event-log FILE --policy-pack policy_pack`"
+# The engine's own closing words when policy violations fail a preview: an error diagnostic explained by them.
+WRAP_UP = {"preview failed", "update failed"}
+QUOTED = 160  # characters of an engine error quoted back (the whole text is in the log)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,45 @@ def _field(event: dict[str, Any], key: str, where: tuple[str, int], kind: type =
     return value
 
 
+class _Seen:
+    """What says the log is whole and the pack judged: its summaryEvent, the packs that ran, engine errors."""
+
+    def __init__(self) -> None:
+        self.events, self.summary, self.packs = 0, None, False
+        self.errors: list[tuple[int, str]] = []
+
+    def event(self, event: dict[str, Any], where: tuple[str, int]) -> None:
+        self.events += 1
+        diagnostic, summary = event.get("diagnosticEvent"), event.get("summaryEvent")
+        if isinstance(diagnostic, dict) and diagnostic.get("severity") == "error":
+            text = _COLOR.sub("", str(diagnostic.get("message", ""))).strip()
+            self.errors.append((where[1], text))
+        if isinstance(summary, dict):
+            self.summary = summary
+            self.packs = self.packs or bool(summary.get("PolicyPacks"))
+        if "policyEvent" in event or "policyAnalyzeSummaryEvent" in event:
+            self.packs = True
+
+    def check(self, file: str, policy_events: list[tuple[dict[str, Any], tuple[str, int]]]) -> None:
+        """A log that cannot say the preview passed is an error, never a pass."""
+        if not self.events:
+            raise TollgateError("event log is empty: the preview wrote no event", file, fix=FIX)
+        if self.summary is None:
+            raise TollgateError("event log ends before its summaryEvent: the preview was cut off or is still "
+                                "running, and what it left out was never judged", file, fix=FIX)
+        if not self.packs:
+            raise TollgateError("event log shows no policy pack: the preview ran without one, so nothing was "
+                                "judged", file, fix=FIX)
+        mandatory = any(p.get("enforcementLevel") == "mandatory" for p, _ in policy_events)
+        for line, text in self.errors:
+            if not (mandatory and text in WRAP_UP):
+                first = text.splitlines()[0] if text else "(no message)"
+                quoted = first if len(first) <= QUOTED else first[:QUOTED] + "..."
+                raise TollgateError(f"the preview failed with an engine error (a policy pack that crashed judges "
+                                    f"nothing): {quoted}", file, line, fix="fix the error and preview again; "
+                                    + FIX)
+
+
 def read_event_log(path: Path, rules_dir: Path = RULES_DIR) -> EventLog:
     rules = RuleSet(rules_dir).rules
     known = _policies(rules)
@@ -93,6 +135,7 @@ def read_event_log(path: Path, rules_dir: Path = RULES_DIR) -> EventLog:
 
     resources: dict[str, Resource] = {}
     policy_events: list[tuple[dict[str, Any], tuple[str, int]]] = []
+    seen = _Seen()
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -103,6 +146,7 @@ def read_event_log(path: Path, rules_dir: Path = RULES_DIR) -> EventLog:
             raise TollgateError(f"event log line is not JSON: {exc.msg}", *where, fix=FIX) from exc
         if not isinstance(event, dict):
             raise TollgateError("event log line is not a JSON object (an engine event)", *where, fix=FIX)
+        seen.event(event, where)
         pre = event.get("resourcePreEvent")
         if pre is not None:
             metadata = pre.get("metadata") if isinstance(pre, dict) else None
@@ -119,6 +163,7 @@ def read_event_log(path: Path, rules_dir: Path = RULES_DIR) -> EventLog:
                 raise TollgateError("policyEvent is not a JSON object", *where, fix=FIX)
             policy_events.append((policy, where))
 
+    seen.check(str(path), policy_events)
     urns = list(resources) + [p.get("resourceUrn") for p, _ in policy_events if isinstance(p.get("resourceUrn"), str)]
     stack, project = next(((s, p) for s, p, _, _ in map(parse_urn, urns) if s), ("", ""))
     snapshot = Snapshot(project, stack, list(resources.values()))

@@ -29,6 +29,10 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 GONE_OPS = {"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"}
 # Steps that leave a resource as it is (or only read an external one): judged only with include_unchanged.
 UNCHANGED_OPS = {"same", "read", "read-replacement", "refresh"}
+# Steps that belong to one replacement: the same urn may appear in several, each with the same new state.
+REPLACEMENT_OPS = {"create-replacement", "replace", "import-replacement", "read-replacement"}
+KNOWN_OPS = GONE_OPS | UNCHANGED_OPS | REPLACEMENT_OPS | {"create", "update", "import"}
+SHORT = 200  # characters of a bad value quoted back in an error
 BLINDED_SECRET = SECRET_TEXT  # how `pulumi preview --json` prints a secret (massagePropertyValue)
 _URN = re.compile(r"^urn:pulumi:(?P<stack>[^:]+)::(?P<project>[^:]+)::(?P<type>.+?)::(?P<name>.*)$", re.S)
 _POSITION = re.compile(r"^project://(?P<file>[^#]*)#(?P<line>\d+)")
@@ -58,13 +62,21 @@ class _Reader:
         """Engine JSON -> snapshot values: secrets (signature objects, or blinded strings) become markers."""
         return decode(_unblind(value) if self.blinded_secrets else value)
 
-    def check_state(self, state: Any, where: str) -> dict[str, Any]:
+    def check_state(self, state: Any, where: str, step_urn: Optional[str] = None) -> dict[str, Any]:
         if not isinstance(state, dict):
             raise self.error(f"{where} is not an object")
         urn = self.field(state, "urn", where, str, required=True)
-        if not _URN.match(urn):
-            raise self.error(f"{where}.urn is not a Pulumi urn (urn:pulumi:<stack>::<project>::<type>::<name>): {urn}")
-        self.field(state, "type", where, str, required=True)
+        match = _URN.match(urn)
+        if not match:
+            raise self.error(f"{where}.urn is not a Pulumi urn (urn:pulumi:<stack>::<project>::<type>::<name>): "
+                             f"{_short(urn)}")
+        if step_urn is not None and urn != step_urn:
+            raise self.error(f"{where}.urn is {_short(urn)}, not its step's urn {_short(step_urn)}")
+        type_ = self.field(state, "type", where, str, required=True)
+        # The urn's type is the engine's (the last of its parent-qualified types): a `type` that disagrees lies.
+        if match["type"].rsplit("$", 1)[-1] != type_:
+            raise self.error(f"{where}.type is {_short(type_)} but its urn says {_short(match['type'].rsplit('$', 1)[-1])}: "
+                             f"a resource's type is part of its urn")
         if "custom" in state and not isinstance(state["custom"], bool):
             raise self.error(f"{where}.custom is not a boolean")
         for key, kind in (("inputs", dict), ("parent", str), ("provider", str), ("dependencies", list),
@@ -109,6 +121,11 @@ class _Reader:
 _KIND = {str: "non-empty string", dict: "object", list: "list", bool: "boolean"}
 
 
+def _short(value: str) -> str:
+    """A value quoted back in an error: at most a short prefix of it."""
+    return repr(value if len(value) <= SHORT else value[:SHORT] + "...")
+
+
 def _unblind(value: Any) -> Any:
     if value == BLINDED_SECRET:
         return dict(SECRET_MARKER)
@@ -127,6 +144,12 @@ def _position(value: Any) -> Optional[Position]:
 def snapshot_from_preview_json(path: Path, include_unchanged: bool = False) -> Snapshot:
     """The resources a `pulumi preview --json` would leave in the stack; deleted ones are not judged, unchanged
     ones (`same`, and external reads) only with include_unchanged."""
+    return read_preview_json(path, include_unchanged)[0]
+
+
+def read_preview_json(path: Path, include_unchanged: bool = False) -> tuple[Snapshot, Optional[Snapshot]]:
+    """The stack after the update (snapshot_from_preview_json) and before it (the steps' old states, every one
+    judged; None when the stack did not exist): a finding the change causes may land on an unchanged resource."""
     path = Path(path)
     reader = _Reader(path, PREVIEW_FIX, blinded_secrets=True)
     data = read_json(path, "pulumi preview --json file", PREVIEW_FIX)
@@ -134,33 +157,58 @@ def snapshot_from_preview_json(path: Path, include_unchanged: bool = False) -> S
         raise reader.error("not a pulumi preview --json object")
     steps = reader.field(data, "steps", "", list, required=True)
     known: dict[str, dict[str, Any]] = {}
+    old_known: dict[str, tuple[str, dict[str, Any]]] = {}
     judged: dict[str, tuple[str, dict[str, Any]]] = {}
+    ops: dict[str, tuple[str, str]] = {}  # urn -> (where, op) of the step that first left it in the stack
     unchanged: set[str] = set()
     changed: set[str] = set()
+    gone: set[str] = set()
     for i, step in enumerate(steps):
         where = f"steps[{i}]"
         if not isinstance(step, dict):
             raise reader.error(f"{where} is not an object")
         op = reader.field(step, "op", where, str, required=True)
-        reader.field(step, "urn", where, str, required=True)
+        if op not in KNOWN_OPS:
+            raise reader.error(f"{where}.op {_short(op)} is not a Pulumi step op (one of {', '.join(sorted(KNOWN_OPS))})")
+        urn = reader.field(step, "urn", where, str, required=True)
         old, new = step.get("oldState"), step.get("newState")
         if old is not None:
-            reader.check_state(old, f"{where}.oldState")
-            known.setdefault(old["urn"], old)
+            reader.check_state(old, f"{where}.oldState", urn)
+            old_known.setdefault(old["urn"], (f"{where}.oldState", old))
         if op in GONE_OPS:
+            gone.add(urn)
             continue
         if new is None:
             raise reader.error(f"{where}.newState missing (op {op!r} leaves the resource in the stack)")
-        state = reader.check_state(new, f"{where}.newState")
-        known[state["urn"]] = state  # the new state wins over an old one
-        (unchanged if op in UNCHANGED_OPS and state["type"] != STACK_TYPE else changed).add(state["urn"])
-        judged.setdefault(state["urn"], (f"{where}.newState", state))  # a replace has several steps per urn
+        state = reader.check_state(new, f"{where}.newState", urn)
+        if urn in ops:
+            _check_repeat(reader, ops[urn], (where, op), judged[urn], state)
+        ops.setdefault(urn, (where, op))
+        known[urn] = state
+        (unchanged if op in UNCHANGED_OPS and state["type"] != STACK_TYPE else changed).add(urn)
+        judged.setdefault(urn, (f"{where}.newState", state))  # a replace has several steps per urn
     # Unchanged resources stay in the snapshot as context (stack rules and the cost estimate need the whole
-    # stack: an unchanged budget still counts); findings about them are reported only with include_unchanged.
+    # stack: an unchanged budget still counts); findings about them are reported only with include_unchanged,
+    # or when the change causes them (the pipeline judges the old states too).
     context = set() if include_unchanged else unchanged - changed
-    if not [urn for urn, (_, s) in judged.items() if urn not in context and s["type"] != STACK_TYPE]:
-        raise reader.error("no resources to judge (every step deletes, or leaves unchanged: see --include-unchanged)")
-    return replace(reader.snapshot(list(judged.values()), known), context_only=sorted(context))
+    if not gone and not changed - {u for u, (_, s) in judged.items() if s["type"] == STACK_TYPE}:
+        raise reader.error("no resources to judge (every step leaves its resource unchanged: see --include-unchanged)")
+    after = replace(reader.snapshot(list(judged.values()), known), context_only=sorted(context))
+    olds = {urn: state for urn, (_, state) in old_known.items()}
+    before = reader.snapshot(list(old_known.values()), olds) if old_known else None
+    return after, before
+
+
+def _check_repeat(reader: _Reader, first: tuple[str, str], again: tuple[str, str], first_state: tuple[str, dict],
+                  state: dict[str, Any]) -> None:
+    """A urn left in the stack by two steps: only a replacement's steps, each with the same new state."""
+    urn = state["urn"]
+    if first[1] not in REPLACEMENT_OPS or again[1] not in REPLACEMENT_OPS:
+        raise reader.error(f"duplicate urn {_short(urn)} in {first[0]} (op {first[1]}) and {again[0]} (op {again[1]}): a "
+                           f"preview has one step per resource, a replacement's steps excepted")
+    if first_state[1] != state:
+        raise reader.error(f"{first_state[0]} and {again[0]}.newState give urn {_short(urn)} two different states: a "
+                           f"replacement's steps carry the same new state")
 
 
 def snapshot_from_export(path: Path) -> Snapshot:
@@ -179,5 +227,13 @@ def snapshot_from_export(path: Path) -> Snapshot:
     resources = reader.field(deployment, "resources", "deployment", list) or []
     states = [(f"deployment.resources[{i}]", reader.check_state(r, f"deployment.resources[{i}]"))
               for i, r in enumerate(resources)]
+    first: dict[str, str] = {}
+    for where, state in states:
+        if state.get("delete"):
+            continue  # a resource pending deletion shares its urn with its replacement
+        if state["urn"] in first:
+            raise reader.error(f"duplicate urn {_short(state['urn'])} in {first[state['urn']]} and {where}: a "
+                               f"deployment holds each live resource once")
+        first[state["urn"]] = where
     known = {state["urn"]: state for _, state in states if not state.get("delete")}
     return reader.snapshot([(w, s) for w, s in states if not s.get("delete")], known)

@@ -66,6 +66,9 @@ class RuleSet:
         # A process that leaves without clean-up sets a list here: the engines an evaluation is done with are
         # kept in it, not freed (freeing one that holds a large stack's input goes value by value).
         self.keep_engines: Optional[list[regorus.Engine]] = None
+        # evaluate_resource's: the queries of a resource type, and the engines ready for one resource
+        self._queries_by_type: dict[str, tuple[str, ...]] = {}
+        self._resource_engines: dict[tuple[tuple[str, ...], str, str], regorus.Engine] = {}
 
     def _compile(self, modules: dict[str, str], files: dict[str, str]) -> regorus.Engine:
         """An engine with these modules and the driver. When they do not compile, the files as they are (one
@@ -99,17 +102,19 @@ class RuleSet:
     def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                  config: Optional[dict[str, Any]] = None, workers: int = 1,
                  meanwhile: Optional[Callable[[], None]] = None,
-                 forked: Optional[parallel.Forked] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
+                 forked: Optional[parallel.Forked] = None,
+                 query: str = "results") -> tuple[list[RuleResult], dict[Rule, str]]:
         """Evaluate all rules over resource inputs (inputs.py), in one query.
 
-        `stack` is `{"name", "environment"}`: the fallback when a resource has no environment tag.
+        `stack` is `{"name", "environment"}`: the environment of every resource (rego/lib.rego).
         `config` replaces data.config (the defaults merged with a policy config) for this evaluation.
         Returns the results and, for each rule that failed at run time, its error. `workers` > 1 lets a
         large stack's resource rules run in a forked child as well; the results are the same. `forked` is
         such a child the caller started already, on the same stack. `meanwhile` is other work of the
-        caller's, run here while a child evaluates, or first when there is none.
+        caller's, run here while a child evaluates, or first when there is none. `query` "stack_results" (one
+        pass only, no fork) evaluates only the stack rules, for a caller that judges each resource apart.
         """
-        if forked is None and workers > 1 and parallel.fork_allowed(len(inputs)):
+        if forked is None and workers > 1 and query == "results" and parallel.fork_allowed(len(inputs)):
             split = parallel.split_at(self, [doc.get("__type") for doc in inputs], parallel.PARENT_SHARE)
             forked = parallel.fork(self, lambda: (inputs[split:], stack, config, split, len(inputs)),
                                    parallel.PARENT_SHARE)
@@ -117,7 +122,7 @@ class RuleSet:
             return parallel.evaluate_forked(self, self.driver_input(inputs, stack, config), forked, meanwhile)
         if meanwhile is not None:
             meanwhile()
-        return self.query(self.driver_input(inputs, stack, config), "results")
+        return self.query(self.driver_input(inputs, stack, config), query)
 
     def local(self, driver: dict[str, Any]) -> regorus.Engine:
         """The embedded engine ready for local_stack_results and group_module: the stack and config as data,
@@ -167,6 +172,40 @@ class RuleSet:
                 except RuntimeError as exc:
                     errors[rule] = engine_message(self.relocate(str(exc)))
         return [replace(r, index=r.index + start) if r.index is not None and r.index >= 0 else r for r in found], errors
+
+    def evaluate_resource(self, doc: dict[str, Any], stack: dict[str, Any], config: Optional[dict[str, Any]] = None,
+                          config_key: Optional[str] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """The resource rules over one resource input: evaluate([doc], ...)'s resource results, for a server that
+        judges a resource a call (the pack's Analyze). The engine of a type's rules (stack and config as data,
+        its group module compiled and prepared) is made once per (rules, stack, config) and kept, so a call
+        only sets the input and queries. `config_key` is `config`'s JSON when the caller has it at hand."""
+        type_ = doc.get("__type")
+        if isinstance(type_, str) and type_ not in self._queries_by_type:
+            self._queries_by_type[type_] = tuple(self.resource_queries(type_))
+        queries = self._queries_by_type.get(type_, ()) if isinstance(type_, str) else ()
+        if not queries:
+            return [], {}
+        config = self.config if config is None else config
+        key = (queries, json.dumps(stack, sort_keys=True),
+               config_key if config_key is not None else json.dumps(config, sort_keys=True))
+        engines, driver = self._resource_engines, None
+        try:
+            engine = engines.get(key)
+            if engine is None:
+                driver = self.driver_input([doc], stack, config)
+                module, members = group_module(self.rules, driver, 0, 1)
+                engine = self._base.clone()
+                engine.add_data({"stack": driver["stack"], "config": driver["config"]})
+                engine.add_policy(f"{GROUPS_PACKAGE}.rego", module)
+                engine.add_data(members)
+                if len(engines) >= 256:  # bounded: one engine per resource type's rules, per config in force
+                    engines.clear()
+                engines[key] = engine
+            engine.set_input({"resources": [doc]})
+            # a rule, not a query: the engine parses and plans no query text, a fixed cost a call here
+            return self.results(json.loads(engine.eval_rule_as_json(f"data.{GROUPS_PACKAGE}.results"))), {}
+        except (RuntimeError, TypeError, ValueError, OverflowError):  # the slow path names the broken rule or input
+            return self.query(driver or self.driver_input([doc], stack, config), "resource_results")
 
     def done_with(self, engine: regorus.Engine) -> None:
         """An engine this evaluation no longer needs: kept (keep_engines) when the process leaves without freeing."""

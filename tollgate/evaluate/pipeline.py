@@ -100,7 +100,7 @@ def run(request: Request) -> Result:
         _LEFT_TO_EXIT.append(rules)
     forked = _fork_before_load(request, rules, policy)
     with forked or nullcontext():  # a child not collected (an error on the way) is stopped on leaving
-        snapshot, secret_free = _snapshot(request, progress)
+        snapshot, secret_free, before = _snapshot(request, progress)
         if request.snapshot_out:
             snapshot.write(request.snapshot_out)
         progress.say(f"judging {len(snapshot.resources):,} resources ...", long=len(snapshot.resources) >= LONG_JUDGING)
@@ -110,40 +110,54 @@ def run(request: Request) -> Result:
             findings = judge(snapshot, rules, policy, opa_engine(request.opa_url, rules), price, forked,
                              request.strict, secret_free)
         costs = price()
+    context = set(snapshot.context_only)  # unchanged resources of a real preview: judged only on request ...
+    if context:  # ... or when the change causes the finding (deleting a bucket's lifecycle configuration)
+        already = _before_findings(before, rules, policy, request, usage)
+        findings = [f for f in findings if f.urn not in context or (f.rule, f.urn, f.message) not in already]
     if request.checkov:
         from .checkov import run_checkov
 
         progress.say(f"running checkov on {len(snapshot.resources)} resources ...")
-        findings = findings + run_checkov(snapshot, cwd=request.cwd)
-    context = set(snapshot.context_only)  # unchanged resources of a real preview: judged only on request
-    findings = [f for f in findings if f.urn not in context]
+        findings = findings + [f for f in run_checkov(snapshot, cwd=request.cwd) if f.urn not in context]
     known = {r.name: r.id for r in rules.rules} | {REMEDIATION: REMEDIATION_ID} | {f.rule: f.id for f in findings}
-    findings = apply_waivers(findings, waivers, datetime.now(timezone.utc).date(), known, stack_urn(snapshot))
+    findings = apply_waivers(findings, waivers, datetime.now(timezone.utc).date(), known, stack_urn(snapshot),
+                             snapshot.resources)
     progress.done()
     base = request.base_snapshot
     return Result(snapshot, findings, rules_run(rules, policy), costs,
                   (lambda: cost.estimate(_read(base)[0], usage)) if base else None)
 
 
-def _snapshot(request: Request, progress: Any) -> tuple[Snapshot, bool]:
-    """The snapshot of the file or program the request names, and whether its text holds no secret."""
-    if request.snapshot:
-        return _read(request.snapshot)
-    if request.preview_json or request.export:
-        from ..capture.pulumi_json import snapshot_from_export, snapshot_from_preview_json
+def _before_findings(before: Optional[Snapshot], rules: RuleSet, policy: PolicyConfig, request: Request,
+                     usage: Any) -> set[tuple[str, str, str]]:
+    """(rule, urn, message) of every finding of the stack before a preview's change: what it did not cause."""
+    if before is None:
+        return set()
+    price = cache(lambda: cost.estimate(before, usage))
+    found = judge(before, rules, policy, opa_engine(request.opa_url, rules), price, None, request.strict, False)
+    return {(f.rule, f.urn, f.message) for f in found}
 
-        snapshot = (snapshot_from_preview_json(request.preview_json, request.include_unchanged)
-                    if request.preview_json else snapshot_from_export(request.export))
+
+def _snapshot(request: Request, progress: Any) -> tuple[Snapshot, bool, Optional[Snapshot]]:
+    """The snapshot of the file or program the request names, whether its text holds no secret, and (a
+    `pulumi preview --json`) the stack before its change."""
+    if request.snapshot:
+        return (*_read(request.snapshot), None)
+    if request.preview_json or request.export:
+        from ..capture.pulumi_json import read_preview_json, snapshot_from_export
+
+        snapshot, before = (read_preview_json(request.preview_json, request.include_unchanged)
+                            if request.preview_json else (snapshot_from_export(request.export), None))
         if snapshot.stack != request.stack:
             raise TollgateError(f"the file is of stack {snapshot.stack!r}, not --stack {request.stack!r}",
                                 str(request.preview_json or request.export), fix=f"pass --stack {snapshot.stack}")
-        return snapshot, False
+        return snapshot, False, before
     from ..capture.host import capture  # the capture stack is only needed when a program runs
 
     if request.judge:
         progress.say(f"capturing {request.cwd}/{request.stack} ...")
     return capture(request.cwd, request.stack, progress=progress.capture_request(), timeout=request.timeout,
-                   debug=request.debug), False
+                   debug=request.debug), False, None
 
 
 def _usage(request: Request) -> Any:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
+import json.scanner
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..errors import TollgateError, read_json
+from ..errors import TollgateError, parse_json, read_text
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
@@ -92,8 +94,38 @@ def parse(doc: Any, rules: dict[str, dict[str, Any]], origin: str = "<policy con
 def load(path: Optional[Path], rules: dict[str, dict[str, Any]]) -> PolicyConfig:
     if path is None:
         return PolicyConfig()
-    doc = read_json(path, "policy config file")
+    text = read_text(path, "policy config file")
+    doc = parse_json(text, path, "policy config file")
+    _refuse_duplicate_keys(text, str(path))
     return parse(doc, rules, str(path))
+
+
+def _refuse_duplicate_keys(text: str, origin: str) -> None:
+    """JSON keeps the last of two equal keys: a later `"gpu-approval": "disabled"` would silently win."""
+    decoder = json.JSONDecoder()
+    plain = decoder.parse_object
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        pairs, end = plain(s_and_end, args[0], args[1], None, lambda p: p, *args[4:])
+        first: dict[str, int] = {}
+        at = s_and_end[1]
+        for key, _ in pairs:
+            # Where this key is written, after the one before it (as json.dumps spells it: else the object's start).
+            found = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, at)
+            line = text.count("\n", 0, found.start() if found else at) + 1
+            at = found.end() if found else at
+            if key in first:
+                raise TollgateError(f"duplicate key `{key[:200]}` (first on line {first[key]}): JSON keeps only "
+                                    f"the last, silently", origin, line, fix="keep one of them")
+            first[key] = line
+        return dict(pairs), end
+
+    decoder.parse_object = parse_object
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the C scanner would not call parse_object
+    try:
+        decoder.decode(text)
+    except RecursionError as exc:  # no policy config nests like this
+        raise TollgateError("policy config is nested too deeply", origin, fix="write it as documented") from exc
 
 
 def schema(defaults: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -16,10 +16,14 @@ blocks. Decisions, with the reason a demanding reviewer would ask for:
 * Problems with the file itself are findings of rule `waiver`, id TG090: not a catalog id (TG001-TG016 are
   stable and grow upwards) and not TG000 (engine-error); TG09x is kept for findings about Tollgate's inputs.
   A malformed file (not YAML, not `waivers: [...]`) is an error instead (exit 2): nothing can be judged.
-* An entry missing rule/resource/owner/reason/expires, with a date that is not YYYY-MM-DD, or naming an
-  unknown rule waives nothing and is a mandatory finding naming file:line: a broken approval is a broken input.
-* Blanket waivers are refused (mandatory): a pattern whose name part is only wildcards (`*`, `urn:...::*`)
-  names no resource; that is turning a rule off, which belongs in the per-stack policy config, reviewed as such.
+* An entry missing rule/resource/owner/reason/expires, with an expiry not written YYYY-MM-DD (a timestamp's
+  zone would move the day), or naming an unknown rule waives nothing and is a mandatory finding naming
+  file:line: a broken approval is a broken input. A file that cannot be read as written (a repeated key, a
+  YAML alias, too large) is refused whole: waivers_file.py.
+* Blanket waivers are refused (mandatory): a pattern whose name part is only wildcards and character classes
+  (`*`, `[a-z]*`, `urn:...::*[!:]`) names no resource, nor does a wildcard pattern that matches every resource
+  (two or more) of the types its rule reported in the stack; that is turning a rule off, which belongs in the
+  per-stack policy config, reviewed as such.
 * engine-error findings are never waived (a rule that failed has not judged anything), nor TG090 findings.
 * Expiry is inclusive: `expires: 2027-01-31` covers findings on that day and none from 2027-02-01.
   An expired waiver waives nothing. If a finding it matches is now uncovered, a TG090 finding sits next to it
@@ -35,123 +39,41 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any, Optional
+from dataclasses import replace
+from datetime import date
+from typing import Optional, Sequence
 
-import yaml
-
-from ..errors import TollgateError
-from ..model import Finding, Waiver
+from ..model import Finding, Resource, Waiver
 from .findings import ENGINE_ERROR, sort_findings
+from .waivers_file import DEFAULT_FILE, FIELDS, FIX_FILE, WaiverEntry, load_waivers, read_waivers, short
+
+__all__ = ["DEFAULT_FILE", "FIELDS", "RULE", "RULE_ID", "WaiverEntry", "apply_waivers", "load_waivers",
+           "read_waivers"]
 
 RULE = "waiver"
 RULE_ID = "TG090"
 SOURCE = "waivers"  # findings about the waivers file itself
-DEFAULT_FILE = "waivers.yaml"
-FIELDS = ("rule", "resource", "owner", "reason", "expires")
 _ENGINE = "an engine failure cannot be waived (a rule that failed judged nothing); fix the rule that failed"
 _SELF = "a problem with a waiver cannot be waived; fix the waiver entry"
 UNWAIVABLE = {ENGINE_ERROR: _ENGINE, "TG000": _ENGINE, RULE: _SELF, RULE_ID: _SELF}  # rule names and ids
 # checkov has ~1,000 checks and only runs with --checkov: a waiver for one is accepted by the shape of its id,
 # so the same waivers file works with and without --checkov (where it then matches nothing: stale, advisory).
 CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
-FIX_FILE = "write `waivers:` followed by a list of entries with rule, resource, owner, reason, expires (YYYY-MM-DD)"
-
-
-@dataclass(frozen=True)
-class WaiverEntry:
-    """One entry of waivers.yaml as written, with where it is and what makes it unusable (if anything)."""
-
-    file: str
-    line: int
-    rule: str = ""
-    resource: str = ""
-    owner: str = ""
-    reason: str = ""
-    expires: Optional[date] = None
-    problems: tuple[str, ...] = ()
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def describe(self) -> str:
-        return f"waiver for {self.rule} on `{self.resource}` owned by {self.owner}"
-
-
-def read_waivers(explicit: Optional[Path], project_dir: Path) -> list[WaiverEntry]:
-    """`--waivers FILE` (must exist), else waivers.yaml in the project directory if there is one."""
-    if explicit is not None:
-        return load_waivers(explicit)
-    default = project_dir / DEFAULT_FILE
-    return load_waivers(default) if default.exists() else []
-
-
-def load_waivers(path: Path) -> list[WaiverEntry]:
-    """Parse the file; a malformed file is a TollgateError (file, line), a bad entry is kept with its problems."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise TollgateError("waivers file not found", str(path), fix="pass an existing file to --waivers") from exc
-    try:
-        data, root = yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TollgateError(f"waivers file is not valid YAML: {getattr(exc, 'problem', exc)}", str(path),
-                            mark.line + 1 if mark else None, FIX_FILE) from exc
-    if data is None:
-        return []
-    if not isinstance(data, dict) or set(data) != {"waivers"}:
-        raise TollgateError("waivers file must be a mapping with one key, `waivers:`", str(path),
-                            root.start_mark.line + 1, FIX_FILE)
-    entries, items = data["waivers"] or [], _value_node(root, "waivers")
-    if not isinstance(entries, list):
-        raise TollgateError("`waivers:` must be a list of entries", str(path), items.start_mark.line + 1, FIX_FILE)
-    return [_entry(raw, str(path), node.start_mark.line + 1) for raw, node in zip(entries, items.value)]
-
-
-def _value_node(root: yaml.Node, key: str) -> yaml.Node:
-    return next(value for k, value in root.value if k.value == key)
-
-
-def _entry(raw: Any, file: str, line: int) -> WaiverEntry:
-    if not isinstance(raw, dict):
-        return WaiverEntry(file, line, problems=(f"entry is not a mapping of {', '.join(FIELDS)}",))
-    # Lists and mappings are not a name, an owner or a reason: they count as missing.
-    text = {k: str(raw[k]).strip() if isinstance(raw.get(k), (str, int, float)) else "" for k in FIELDS[:-1]}
-    missing = [k for k in FIELDS[:-1] if not text[k]] + (["expires"] if raw.get("expires") is None else [])
-    problems = [f"missing {', '.join(missing)}"] if missing else []
-    expires = _date(raw.get("expires"))
-    if raw.get("expires") is not None and expires is None:
-        problems.append(f"expires `{raw['expires']}` is not a date (YYYY-MM-DD)")
-    unknown = sorted(str(k) for k in raw if k not in FIELDS)
-    if unknown:
-        problems.append(f"unknown key {', '.join(f'`{k}`' for k in unknown)}")
-    return WaiverEntry(file, line, **text, expires=expires, problems=tuple(problems))
-
-
-def _date(value: Any) -> Optional[date]:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
+_CLASS = re.compile(r"\[!?\]?[^\]]*\]")  # an fnmatch character class: [a-z], [!:], []x]
+WILDCARD = re.compile(r"[*?\[]")
 
 
 def apply_waivers(findings: list[Finding], waivers: list[WaiverEntry], today: date, known_rules: dict[str, str],
-                  stack_urn: str = "") -> list[Finding]:
+                  stack_urn: str = "", resources: Sequence[Resource] = ()) -> list[Finding]:
     """Attach the covering waiver to each finding an active waiver matches; add TG090 findings for the file.
 
-    `known_rules` maps rule name -> id; `stack_urn` is where findings about the file itself attach.
+    `known_rules` maps rule name -> id; `stack_urn` is where findings about the file itself attach;
+    `resources` are the stack's, against which a pattern that matches every resource of its rule's types is
+    refused as blanket.
     """
     usable, out = [], []
     for entry in waivers:
-        refusal = _refusal(entry, known_rules)
+        refusal = _refusal(entry, known_rules) or _covers_every(entry, findings, resources)
         if refusal:
             out.append(_finding(stack_urn, "", "pulumi:pulumi:Stack", "mandatory", f"{entry.where}: {refusal}"))
         else:
@@ -177,7 +99,7 @@ def _refusal(entry: WaiverEntry, known_rules: dict[str, str]) -> Optional[str]:
         return f"{entry.describe()} refused: {UNWAIVABLE[entry.rule]}"
     known = entry.rule in known_rules or entry.rule in known_rules.values() or CHECKOV_ID.match(entry.rule)
     if not known:
-        return (f"waiver names rule `{entry.rule}`, which is not a Tollgate rule; use a rule name or id "
+        return (f"waiver names rule `{short(entry.rule)}`, which is not a Tollgate rule; use a rule name or id "
                 f"(e.g. gpu-approval or TG003) or a checkov check id (e.g. CKV_AWS_79)")
     if _blanket(entry.resource):
         return (f"blanket {entry.describe()} refused: the pattern names no resource; name the resources "
@@ -186,8 +108,25 @@ def _refusal(entry: WaiverEntry, known_rules: dict[str, str]) -> Optional[str]:
 
 
 def _blanket(pattern: str) -> bool:
-    """Only wildcards where a resource name should be: `*`, `?*`, `urn:pulumi:prod::p::aws:...::*`."""
-    return not pattern.rsplit("::", 1)[-1].strip("*?")
+    """Only wildcards where a resource name should be: `*`, `?*`, `[a-z]*`, `urn:pulumi:prod::p::aws:...::*[!:]`
+    (a character class matches any of many names: it counts as a wildcard)."""
+    return not _CLASS.sub("", pattern.rsplit("::", 1)[-1]).strip("*?")
+
+
+def _covers_every(entry: WaiverEntry, findings: list[Finding], resources: Sequence[Resource]) -> Optional[str]:
+    """A wildcard pattern that matches every resource (two or more) of the types its rule reported in the stack
+    names none of them: it is the rule turned off for those types, however it is spelled (`*o*`, `*-*`)."""
+    if not WILDCARD.search(entry.resource):
+        return None
+    types = {f.type for f in findings if entry.rule in (f.rule, f.id)}
+    population = [r for r in resources if r.type in types]
+    uses_urn = "::" in entry.resource
+    if len(population) < 2 or not all(fnmatch.fnmatchcase(r.urn if uses_urn else r.name, entry.resource)
+                                      for r in population):
+        return None
+    return (f"blanket {entry.describe()} refused: the pattern matches every {', '.join(sorted(types))} in the "
+            f"stack ({len(population)} resources); name the resources it approves (a urn or a name pattern such "
+            f"as pool-gpu-*), or disable the rule for the stack in --policy-config")
 
 
 def _matches(entry: WaiverEntry, finding: Finding) -> bool:
