@@ -1,4 +1,4 @@
-"""The pack answers Analyze and AnalyzeStack itself (policy_pack/rego_policies.py `serve`): one decoding and one
+"""The pack answers Analyze and AnalyzeStack itself (policy_pack/serving.py `serve`): one decoding and one
 evaluation a call, where pulumi-policy's own loop decodes the request for each policy. These tests hold the fast
 path to the SDK's: the same responses, byte for byte, on real programs, on the bench estate and on odd values;
 the engine's one-resource evaluation to its batch one; and a failing rule or engine still fails the call.
