@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from functools import cache
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tollgate.capture.host import capture
-from tollgate.model import Snapshot
+from tollgate.model import UNKNOWN, Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -61,3 +62,19 @@ def rules_with(tmp_path: Path, name: str, body: str) -> Path:
     shutil.copytree(ROOT / "rego", rules)
     (rules / name).write_text(BROKEN_RULE_METADATA + body)
     return rules
+
+
+def preview_state(r) -> dict:
+    """A snapshot Resource as a `pulumi preview --json` step's state shows it (outputs as its inputs)."""
+    state = {"urn": r.urn, "custom": r.custom, "type": r.type, "inputs": r.inputs, "outputs": r.inputs}
+    if r.type.startswith("pulumi:providers:"):  # the engine keeps a provider's object inputs JSON-encoded
+        state["inputs"] = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.inputs.items()}
+    if r.parent:
+        state["parent"] = r.parent
+    if r.provider:
+        state["provider"] = f"{r.provider.urn}::{UNKNOWN}"
+    if r.dependencies:
+        state["dependencies"] = r.dependencies
+    if r.property_dependencies:
+        state["propertyDependencies"] = r.property_dependencies
+    return state

@@ -17,7 +17,7 @@ from tollgate.errors import TollgateError
 from tollgate.evaluate import evaluate
 from tollgate.model import SECRET_MARKER
 
-from conftest import FIXTURES, captured
+from conftest import FIXTURES, captured, preview_state
 
 HERE = FIXTURES / "pulumi_json"
 PREVIEW, EXPORT = HERE / "preview.json", HERE / "export.json"
@@ -167,16 +167,7 @@ def _as_preview_json(snapshot, tmp_path) -> Path:
     """An offline capture written the way `pulumi preview --json` would show a first `pulumi up` of it."""
     steps = []
     for r in snapshot.resources:
-        state = {"urn": r.urn, "custom": r.custom, "type": r.type, "inputs": r.inputs, "outputs": r.inputs}
-        if r.type.startswith("pulumi:providers:"):  # the engine keeps a provider's object inputs JSON-encoded
-            state["inputs"] = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.inputs.items()}
-        if r.parent:
-            state["parent"] = r.parent
-        if r.provider:
-            state["provider"] = f"{r.provider.urn}::04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-        if r.dependencies:
-            state["dependencies"] = r.dependencies
-        steps.append({"op": "create", "urn": r.urn, "newState": state})
+        steps.append({"op": "create", "urn": r.urn, "newState": preview_state(r)})
     path = tmp_path / "preview.json"
     path.write_text(json.dumps({"steps": steps, "changeSummary": {"create": len(steps)}}))
     return path

@@ -14,32 +14,17 @@ import pytest
 
 from tollgate.cli import main
 
-from conftest import FIXTURES, captured
+from conftest import FIXTURES, captured, preview_state
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown sentinel, also a new provider's id
 LOG = FIXTURES / "event_log" / "preview-events.jsonl"
-
-
-def _state(r) -> dict:
-    state = {"urn": r.urn, "custom": r.custom, "type": r.type, "inputs": r.inputs, "outputs": r.inputs}
-    if r.type.startswith("pulumi:providers:"):  # the engine keeps a provider's object inputs JSON-encoded
-        state["inputs"] = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.inputs.items()}
-    if r.parent:
-        state["parent"] = r.parent
-    if r.provider:
-        state["provider"] = f"{r.provider.urn}::{UNKNOWN}"
-    if r.dependencies:
-        state["dependencies"] = r.dependencies
-    if r.property_dependencies:
-        state["propertyDependencies"] = r.property_dependencies
-    return state
 
 
 def preview_of(snapshot, ops: dict[str, str], default: str = "same") -> dict:
     """The `pulumi preview --json` of an update of an existing stack: each resource's op by name."""
     steps = []
     for r in snapshot.resources:
-        op, state = ops.get(r.name, default), _state(r)
+        op, state = ops.get(r.name, default), preview_state(r)
         step = {"op": op, "urn": r.urn}
         if op != "create":
             step["oldState"] = state
