@@ -4,8 +4,10 @@ import rego.v1
 
 # Stack rule: a bucket and its lifecycle are separate resources. A configuration names its bucket by
 # `bucket`, which is unknown at preview when it comes from the bucket resource, so configurations are
-# related to buckets by key: the bucket's URN (from propertyDependencies.bucket) or "name:<bucket name>"
-# when the configuration's `bucket` is a literal. Key sets keep the rule linear in the stack's size.
+# related to buckets by key: "name:<bucket name>" when the configuration's `bucket` is known, and the
+# URN of the one resource it is computed from (propertyDependencies.bucket), the bucket whose id or name
+# it is. Computed from several buckets, it may name any of them: their verdicts are undecided. Key sets
+# keep the rule linear in the stack's size.
 
 bucket_lifecycle_bucket_types := {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}
 
@@ -34,10 +36,23 @@ bucket_lifecycle_bucket_keys(b) := {b.__urn} | {sprintf("name:%s", [n]) |
 	bucket_lifecycle_known(n)
 }
 
-bucket_lifecycle_config_keys(c) := {u | some u in object.get(c, ["propertyDependencies", "bucket"], [])} | {sprintf("name:%s", [n]) |
+bucket_lifecycle_config_keys(c) := {sprintf("name:%s", [n]) |
 	n := object.get(c.properties, "bucket", null)
 	bucket_lifecycle_known(n)
+} | {u |
+	deps := bucket_lifecycle_config_deps(c)
+	count(deps) == 1
+	some u in deps
 }
+
+bucket_lifecycle_config_deps(c) := {u | some u in object.get(c, ["propertyDependencies", "bucket"], [])}
+
+# The buckets a configuration computed from several resources may name (none when its bucket is known).
+bucket_lifecycle_config_candidates(c) := deps & bucket_lifecycle_urns if {
+	not bucket_lifecycle_known(object.get(c.properties, "bucket", null))
+	deps := bucket_lifecycle_config_deps(c)
+	count(deps) > 1
+} else := set()
 
 # --- what one lifecycle rule does (BucketLifecycleConfiguration rules[] and the legacy inline lifecycleRules[]) ---
 
@@ -143,12 +158,20 @@ bucket_lifecycle_unknown_keys := {k |
 
 bucket_lifecycle_urns := {b.__urn | some b in bucket_lifecycle_buckets}
 
-# A configuration whose bucket is unknown and depends on no bucket of the stack may be any bucket's.
+# A configuration whose bucket is unknown and comes from no bucket of the stack may be any bucket's.
 bucket_lifecycle_orphans := sort([label(c) |
 	some [c, keys] in bucket_lifecycle_keyed_configs
 	is_unknown(object.get(c.properties, "bucket", null))
-	count(keys & bucket_lifecycle_urns) == 0
+	count((keys | bucket_lifecycle_config_candidates(c)) & bucket_lifecycle_urns) == 0
 ])
+
+# Each bucket a configuration computed from several buckets may name, with that configuration's label.
+bucket_lifecycle_ambiguous := {[u, label(c)] |
+	some c in bucket_lifecycle_configs
+	some u in bucket_lifecycle_config_candidates(c)
+}
+
+bucket_lifecycle_ambiguous_urns := {u | some [u, _] in bucket_lifecycle_ambiguous}
 
 # --- the URNs of the buckets that have each thing: computed once, so each head is one pass ---
 
@@ -182,7 +205,7 @@ bucket_lifecycle_unknown_inline_urns := {b.__urn | some b in bucket_lifecycle_in
 # With an orphan configuration around, no bucket's verdict is certain.
 bucket_lifecycle_undecided_urns := bucket_lifecycle_urns if {
 	count(bucket_lifecycle_orphans) > 0
-} else := bucket_lifecycle_unknown_config_urns | bucket_lifecycle_unknown_inline_urns
+} else := (bucket_lifecycle_unknown_config_urns | bucket_lifecycle_unknown_inline_urns) | bucket_lifecycle_ambiguous_urns
 
 bucket_lifecycle_finding(b, text) := {"urn": b.__urn, "msg": sprintf("%s %s", [label(b), text])}
 
@@ -193,8 +216,9 @@ bucket_lifecycle_undecided_finding(b, what) := {"urn": b.__urn, "msg": sprintf("
 # description: >-
 #   An S3 bucket needs an enabled lifecycle rule that transitions or expires objects (or an
 #   Intelligent-Tiering configuration), and an enabled rule that aborts incomplete multipart uploads.
-#   Lifecycle configurations count for the bucket they depend on or name; the legacy inline
-#   lifecycleRules count too.
+#   A lifecycle configuration counts for the bucket its `bucket` names (a literal name, or the one
+#   bucket's id or name it is computed from; computed from several, it cannot be decided at preview:
+#   advisory); the legacy inline lifecycleRules count too.
 # custom:
 #   id: TG008
 #   severity: medium
@@ -241,4 +265,12 @@ stack_warn_bucket_lifecycle contains finding if {
 	some b in bucket_lifecycle_buckets
 	not bucket_lifecycle_complete_urns[b.__urn]
 	finding := bucket_lifecycle_undecided_finding(b, sprintf("the bucket of %s is unknown until apply and may be this one; pass the bucket resource's id (or a literal name) as its bucket", [concat(", ", bucket_lifecycle_orphans)]))
+}
+
+stack_warn_bucket_lifecycle contains finding if {
+	some b in bucket_lifecycle_buckets
+	bucket_lifecycle_ambiguous_urns[b.__urn]
+	not bucket_lifecycle_complete_urns[b.__urn]
+	configs := sort([c | some [u, c] in bucket_lifecycle_ambiguous; u == b.__urn])
+	finding := bucket_lifecycle_undecided_finding(b, sprintf("the bucket of %s is computed from several buckets and may or may not be this one; pass one bucket's id (or a literal name) as its bucket", [concat(", ", configs)]))
 }

@@ -307,3 +307,31 @@ test_bucket_lifecycle_warn_orphan_does_not_hide_complete_buckets if {
 	)} with input as s
 	count(stack_deny_bucket_lifecycle) == 0 with input as s
 }
+
+# A configuration whose bucket is computed from two buckets (Output.all(good.id, bad.id).apply(...)) may
+# name either: neither is covered for sure, and neither is denied (issue 22).
+test_bucket_lifecycle_warn_bucket_computed_from_several_buckets if {
+	good_urn := tg008_urn(tg008_bucket_type, "good")
+	bad_urn := tg008_urn(tg008_bucket_type, "bad")
+	lc := tg008_resource(tg008_lc_type, "lc", {"bucket": tg008_unknown, "rules": [tg008_good_rule]}, {"bucket": [good_urn, bad_urn]})
+	s := tg008_stack([tg008_bucket("good"), tg008_bucket("bad"), lc])
+	what := "the bucket of `lc` (aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration) is computed from several buckets and may or may not be this one; pass one bucket's id (or a literal name) as its bucket"
+	stack_warn_bucket_lifecycle == {
+		{"urn": good_urn, "msg": tg008_cannot("`good` (aws:s3/bucket:Bucket)", what)},
+		{"urn": bad_urn, "msg": tg008_cannot("`bad` (aws:s3/bucket:Bucket)", what)},
+	} with input as s
+	count(stack_deny_bucket_lifecycle) == 0 with input as s
+}
+
+# Computed from one bucket and another resource: its one bucket dependency is not its identity for sure,
+# but a dependency on a single resource is (the bucket's own id or name output).
+test_bucket_lifecycle_warn_dependency_on_no_bucket if {
+	other := tg008_urn("random:index/randomId:RandomId", "suffix")
+	lc := tg008_resource(tg008_lc_type, "lc", {"bucket": tg008_unknown, "rules": [tg008_good_rule]}, {"bucket": [other]})
+	s := tg008_stack([tg008_bucket("raw"), lc])
+	count(stack_deny_bucket_lifecycle) == 0 with input as s
+	count(stack_warn_bucket_lifecycle) == 1 with input as s # an orphan: it may be any bucket's
+	covered := tg008_stack([tg008_bucket("raw"), tg008_lc([tg008_good_rule])])
+	count(stack_deny_bucket_lifecycle) == 0 with input as covered
+	count(stack_warn_bucket_lifecycle) == 0 with input as covered
+}

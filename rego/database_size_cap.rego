@@ -10,7 +10,16 @@ database_size_cap_fields := {
 	"aws:rds/cluster:Cluster": {"property": "dbClusterInstanceClass", "prefix": "db"}, # Multi-AZ DB clusters
 	"aws:elasticache/cluster:Cluster": {"property": "nodeType", "prefix": "cache"},
 	"aws:elasticache/replicationGroup:ReplicationGroup": {"property": "nodeType", "prefix": "cache"},
+	# Classes of other services, named as RDS classes but sold from their own lists: sized by name only.
+	"aws:docdb/clusterInstance:ClusterInstance": {"property": "instanceClass", "prefix": "db", "unlisted": true},
+	"aws:neptune/clusterInstance:ClusterInstance": {"property": "instanceClass", "prefix": "db", "unlisted": true},
+	"aws:memorydb/cluster:Cluster": {"property": "nodeType", "prefix": "db", "unlisted": true},
 }
+
+# A class the sourced table lists, or one of a service the table does not cover (its size name decides).
+database_size_cap_known(f, class) if data.database_classes[f.prefix][lower(class)]
+
+database_size_cap_known(f, _) if f.unlisted
 
 # A size name as a number that orders sizes: AWS's normalization factors times 4 (nano 1, micro 2,
 # small 4, medium 8, large 16, xlarge 32, Nxlarge 32*N), so 2xlarge < 4xlarge < 12xlarge < 24xlarge
@@ -62,8 +71,8 @@ database_size_cap_serverless(class) if {
 # METADATA
 # title: Database size cap
 # description: >-
-#   RDS instance classes (instances, Aurora cluster instances, Multi-AZ DB clusters) and ElastiCache
-#   node types must be within the environment's size cap (dev *.medium, staging *.xlarge,
+#   RDS instance classes (instances, Aurora cluster instances, Multi-AZ DB clusters), DocumentDB and
+#   Neptune instance classes, ElastiCache and MemoryDB node types must be within the environment's size cap (dev *.medium, staging *.xlarge,
 #   prod *.4xlarge). A class whose size cannot be read, or that is missing from the sourced table
 #   of current classes (malformed or retired), is reported, never passed.
 # custom:
@@ -76,12 +85,15 @@ database_size_cap_serverless(class) if {
 #     - "aws:rds/cluster:Cluster"
 #     - "aws:elasticache/cluster:Cluster"
 #     - "aws:elasticache/replicationGroup:ReplicationGroup"
+#     - "aws:docdb/clusterInstance:ClusterInstance"
+#     - "aws:neptune/clusterInstance:ClusterInstance"
+#     - "aws:memorydb/cluster:Cluster"
 deny_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
 	is_string(class)
 	prefix := database_size_cap_fields[input.__type].prefix
 	size := database_size_cap_size(class, prefix)
-	data.database_classes[prefix][lower(class)]
+	database_size_cap_known(database_size_cap_fields[input.__type], class)
 	env := input_environment
 	cap := database_size_cap_limit(env)
 	not database_size_cap_within(size, cap)
@@ -94,7 +106,7 @@ deny_database_size_cap contains msg if {
 	[property, class] := database_size_cap_class(input)
 	prefix := database_size_cap_fields[input.__type].prefix
 	database_size_cap_size(class, prefix)
-	not data.database_classes[prefix][lower(class)]
+	not database_size_cap_known(database_size_cap_fields[input.__type], class)
 	table := data.aws.tables[prefix]
 	msg := sprintf("%s uses %s %s, which is not in Tollgate's table of current %s (sources as of %s): a malformed or retired name, so its size cannot be checked; use a current class (e.g. %s.t4g.medium)", [label(input), property, class, table.name, table.as_of, prefix])
 }

@@ -92,9 +92,10 @@ test_database_size_cap_allow_aurora_cluster_without_class if {
 	count(warn_database_size_cap) == 0 with input as cluster with data.stack as {"name": "dev"}
 }
 
-test_database_size_cap_allow_prod_tag_in_dev_stack if {
+# The stack decides the environment: a prod tag buys no prod class in a dev stack.
+test_database_size_cap_deny_prod_tag_in_dev_stack if {
 	db := tg004_resource("aws:rds/instance:Instance", "db", {"instanceClass": "db.r6g.2xlarge", "tags": {"environment": "prod"}})
-	count(deny_database_size_cap) == 0 with input as db with data.stack as {"name": "dev"}
+	deny_database_size_cap == {tg004_over(tg004_db, "instanceClass", "db.r6g.2xlarge", "dev", "medium")} with input as db with data.stack as {"name": "dev"}
 }
 
 test_database_size_cap_allow_other_types if {
@@ -213,4 +214,29 @@ test_database_size_cap_warn_aurora_serverless if {
 	warn_database_size_cap == {"`aurora-1` (aws:rds/clusterInstance:ClusterInstance): cannot decide the database size cap, instanceClass db.serverless is sized in ACUs, not by class; cap serverlessv2ScalingConfiguration.maxCapacity on the cluster"} with input as tg004_aurora("db.serverless")
 		with data.stack as {"name": "dev"}
 	count(deny_database_size_cap) == 0 with input as tg004_aurora("db.serverless") with data.stack as {"name": "dev"}
+}
+
+# DocumentDB, Neptune and MemoryDB classes are sized by name (issue 22).
+test_database_size_cap_deny_docdb_neptune_memorydb if {
+	every c in [
+		["aws:docdb/clusterInstance:ClusterInstance", "instanceClass"],
+		["aws:neptune/clusterInstance:ClusterInstance", "instanceClass"],
+		["aws:memorydb/cluster:Cluster", "nodeType"],
+	] {
+		[type, property] := c
+		r := tg004_resource(type, "x", {property: "db.r6g.16xlarge"})
+		deny_database_size_cap == {tg004_over(sprintf("`x` (%s)", [type]), property, "db.r6g.16xlarge", "dev", "medium")} with input as r with data.stack as {"name": "dev"}
+	}
+}
+
+test_database_size_cap_allow_docdb_small_class if {
+	r := tg004_resource("aws:docdb/clusterInstance:ClusterInstance", "x", {"instanceClass": "db.t4g.medium"})
+	count(deny_database_size_cap) == 0 with input as r with data.stack as {"name": "dev"}
+	m := tg004_resource("aws:memorydb/cluster:Cluster", "m", {"nodeType": "db.t4g.small"})
+	count(deny_database_size_cap) == 0 with input as m with data.stack as {"name": "dev"}
+}
+
+test_database_size_cap_warn_secret_class if {
+	warn_database_size_cap == {"`db` (aws:rds/instance:Instance): cannot decide the database size cap at preview, instanceClass is unknown until apply"} with input as tg004_rds("[secret]") with data.stack as {"name": "dev"}
+	count(deny_database_size_cap) == 0 with input as tg004_rds("[secret]") with data.stack as {"name": "dev"}
 }

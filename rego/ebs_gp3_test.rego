@@ -62,9 +62,10 @@ test_ebs_gp3_allow_staging_at_cap if {
 	count(deny_ebs_gp3) == 0 with input as tg009_volume({"type": "gp3", "size": 1024}) with data.stack as {"name": "staging"}
 }
 
-test_ebs_gp3_allow_prod_tag_beats_dev_stack if {
+# The stack decides the environment: a prod tag buys no prod-sized volume in a dev stack.
+test_ebs_gp3_deny_prod_tag_in_dev_stack if {
 	v := tg009_volume({"type": "gp3", "size": 4096, "tags": {"environment": "prod"}})
-	count(deny_ebs_gp3) == 0 with input as v with data.stack as tg009_dev
+	deny_ebs_gp3 == {tg009_too_big(4096, "dev", 200)} with input as v with data.stack as tg009_dev
 }
 
 test_ebs_gp3_allow_launch_template_gp3 if {
@@ -86,9 +87,59 @@ test_ebs_gp3_allow_instance_store_mapping if {
 }
 
 test_ebs_gp3_allow_other_types_ignored if {
-	i := tg009_resource("aws:ec2/instance:Instance", "web", {"rootBlockDevice": {"volumeType": "gp2", "volumeSize": 500}})
+	i := tg009_resource("aws:ec2/eip:Eip", "ip", {"domain": "vpc", "type": "gp2"})
 	count(deny_ebs_gp3) == 0 with input as i with data.stack as tg009_dev
 	count(warn_ebs_gp3) == 0 with input as i with data.stack as tg009_dev
+}
+
+tg009_web := "`web` (aws:ec2/instance:Instance)"
+
+# An instance's root and EBS block devices, a launch configuration's and a spot request's alike.
+test_ebs_gp3_deny_instance_root_and_ebs_devices if {
+	i := tg009_resource("aws:ec2/instance:Instance", "web", {
+		"rootBlockDevice": {"volumeType": "gp2", "volumeSize": 500},
+		"ebsBlockDevices": [{"deviceName": "/dev/sdf", "volumeType": "io1", "volumeSize": 50}],
+	})
+	deny_ebs_gp3 == {
+		sprintf("%s block device rootBlockDevice uses volume type gp2; set volumeType to gp3 (cheaper per GiB, 3,000 IOPS baseline) or get a waiver", [tg009_web]),
+		sprintf("%s block device rootBlockDevice is 500 GiB, over the dev cap of 200 GiB; use a smaller volume (bulk data belongs in S3) or get a waiver", [tg009_web]),
+		sprintf("%s block device /dev/sdf uses volume type io1; set volumeType to gp3 (cheaper per GiB, 3,000 IOPS baseline) or get a waiver", [tg009_web]),
+	} with input as i with data.stack as tg009_dev
+	lc := tg009_resource("aws:ec2/launchConfiguration:LaunchConfiguration", "lc", {"rootBlockDevice": {"volumeType": "standard"}})
+	deny_ebs_gp3 == {"`lc` (aws:ec2/launchConfiguration:LaunchConfiguration) block device rootBlockDevice uses volume type standard; set volumeType to gp3 (cheaper per GiB, 3,000 IOPS baseline) or get a waiver"} with input as lc with data.stack as tg009_dev
+}
+
+test_ebs_gp3_allow_instance_gp3_root if {
+	i := tg009_resource("aws:ec2/instance:Instance", "web", {"rootBlockDevice": {"volumeType": "gp3", "volumeSize": 30}})
+	count(deny_ebs_gp3) == 0 with input as i with data.stack as tg009_dev
+	count(warn_ebs_gp3) == 0 with input as i with data.stack as tg009_dev
+	# a launch template's instance: the template's devices are judged on the template
+	lt := tg009_resource("aws:ec2/instance:Instance", "web", {"launchTemplate": {"id": "lt-1"}})
+	count(warn_ebs_gp3) == 0 with input as lt with data.stack as tg009_dev
+}
+
+test_ebs_gp3_warn_instance_root_from_the_ami if {
+	i := tg009_resource("aws:ec2/instance:Instance", "web", {"ami": "ami-1"})
+	warn_ebs_gp3 == {sprintf("%s sets no rootBlockDevice, so the AMI's mapping decides its root volume's type (often gp2); set rootBlockDevice.volumeType to gp3", [tg009_web])} with input as i with data.stack as tg009_dev
+	count(deny_ebs_gp3) == 0 with input as i with data.stack as tg009_dev
+	u := tg009_resource("aws:ec2/instance:Instance", "web", {"rootBlockDevice": {"volumeType": tg009_unknown}, "ebsBlockDevices": [tg009_unknown]})
+	warn_ebs_gp3 == {
+		tg009_cannot(tg009_web, "block device rootBlockDevice volumeType"),
+		tg009_cannot(tg009_web, "ebsBlockDevices[0]"),
+	} with input as u with data.stack as tg009_dev
+}
+
+test_ebs_gp3_deny_rds_storage_type if {
+	db := tg009_resource("aws:rds/instance:Instance", "db", {"storageType": "gp2", "allocatedStorage": 20})
+	deny_ebs_gp3 == {"`db` (aws:rds/instance:Instance) uses storageType gp2; set storageType to gp3 (cheaper per GiB than gp2, 3,000 IOPS baseline, IOPS provisioned apart from size) or get a waiver"} with input as db with data.stack as tg009_dev
+	count(deny_ebs_gp3) == 0 with input as tg009_resource("aws:rds/instance:Instance", "db", {"storageType": "gp3"}) with data.stack as tg009_dev
+	count(deny_ebs_gp3) == 0 with input as tg009_resource("aws:rds/instance:Instance", "db", {}) with data.stack as tg009_dev
+}
+
+test_ebs_gp3_warn_rds_storage_type_secret if {
+	db := tg009_resource("aws:rds/instance:Instance", "db", {"storageType": "[secret]"})
+	warn_ebs_gp3 == {"`db` (aws:rds/instance:Instance): cannot decide the EBS volume rule at preview, storageType is unknown until apply"} with input as db with data.stack as tg009_dev
+	count(deny_ebs_gp3) == 0 with input as db with data.stack as tg009_dev
 }
 
 test_ebs_gp3_allow_tuned_disallowed_types if {
@@ -212,4 +263,15 @@ test_ebs_gp3_deny_unknown_device_name_uses_position if {
 	lt := tg009_lt([{"deviceName": tg009_unknown, "ebs": {"volumeType": "gp2"}}])
 	deny_ebs_gp3 == {tg009_bad_device_type("blockDeviceMappings[0]", "gp2")} with input as lt with data.stack as tg009_dev
 	count(warn_ebs_gp3) == 0 with input as lt with data.stack as tg009_dev
+}
+
+# The fast path holds for the usual instance, volume and RDS instance, and not where a head reports.
+test_ebs_gp3_allow_fast_path_taken_for_the_usual_resource if {
+	ebs_gp3_ok with input as tg009_resource("aws:ec2/instance:Instance", "web", {"rootBlockDevice": {"volumeType": "gp3", "volumeSize": 30}}) with data.stack as tg009_dev
+	ebs_gp3_ok with input as tg009_volume({"type": "gp3", "size": 100}) with data.stack as tg009_dev
+	ebs_gp3_ok with input as tg009_resource("aws:rds/instance:Instance", "db", {"storageType": "gp3"}) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_resource("aws:ec2/instance:Instance", "web", {"rootBlockDevice": {"volumeType": "gp2"}}) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_resource("aws:ec2/instance:Instance", "web", {"ami": "ami-1"}) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_volume({"type": "gp3", "size": 20000}) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_resource("aws:rds/instance:Instance", "db", {"storageType": "io1"}) with data.stack as tg009_dev
 }

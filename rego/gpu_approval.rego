@@ -17,6 +17,24 @@ gpu_approval_gpu_types := {t |
 	data.instance_types[t].accelerated
 }
 
+# The usual resource, decided at once: an AWS resource whose instance types are all known names of types
+# without GPUs or accelerators (none missing from a list, no instanceRequirements), or a Kubernetes object
+# that is no workload. The heads below look no further for it (they would find nothing;
+# gpu_approval_test.rego and tests/test_rule_catalog.py check that they agree).
+gpu_approval_ok if {
+	not startswith(input.__type, "kubernetes:")
+	not instance_type_lists[input.__type]
+	count(input_instance_requirements) == 0
+	every t in input_requested_types {
+		is_string(t)
+		not t in unknown_sentinels
+		not data.instance_types[t].accelerated
+	}
+} else if {
+	startswith(input.__type, "kubernetes:")
+	not input_k8s_kind
+}
+
 # "p3.8xlarge class or larger": enough GPUs or accelerators, or enough vCPUs, whichever comes first.
 gpu_approval_large(spec) if spec.devices >= gpu_approval_config.large_gpus
 
@@ -29,9 +47,10 @@ gpu_approval_allowed if input_environment in gpu_approval_config.gpu_environment
 # METADATA
 # title: GPU approval
 # description: >-
-#   No GPU or accelerator instance type (Inferentia, Trainium, FPGA...) in dev; in other
-#   environments one of p3.8xlarge class or larger (at least 4 GPUs or accelerators, or 32 vCPU)
-#   needs an approval (a waiver).
+#   No GPU or accelerator (an instance type with GPUs, Inferentia, Trainium, FPGA...; instanceRequirements
+#   asking for accelerators; a Kubernetes container requesting nvidia.com/gpu or another */gpu resource)
+#   in dev; in other environments one of p3.8xlarge class or larger (at least 4 GPUs or accelerators, or
+#   32 vCPU; for Kubernetes 4 GPUs in one pod) needs an approval (a waiver).
 # custom:
 #   id: TG003
 #   severity: high
@@ -39,10 +58,25 @@ gpu_approval_allowed if input_environment in gpu_approval_config.gpu_environment
 #   resource_types:
 #     - "aws:ec2/instance:Instance"
 #     - "aws:ec2/launchTemplate:LaunchTemplate"
+#     - "aws:ec2/launchConfiguration:LaunchConfiguration"
+#     - "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+#     - "aws:ec2/capacityReservation:CapacityReservation"
+#     - "aws:ec2/spotFleetRequest:SpotFleetRequest"
+#     - "aws:ec2/fleet:Fleet"
 #     - "aws:eks/nodeGroup:NodeGroup"
 #     - "aws:batch/computeEnvironment:ComputeEnvironment"
 #     - "aws:autoscaling/group:Group"
+#     - "aws:emr/instanceGroup:InstanceGroup"
+#     - "aws:emr/instanceFleet:InstanceFleet"
+#     - "aws:emr/cluster:Cluster"
+#     - "aws:sagemaker/notebookInstance:NotebookInstance"
+#     - "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+#     - "aws:redshift/cluster:Cluster"
+#     - "aws:opensearch/domain:Domain"
+#     - "aws:elasticsearch/domain:Domain"
+#     - "kubernetes:*"
 deny_gpu_approval contains msg if {
+	not gpu_approval_ok
 	some t in gpu_approval_gpu_types
 	not gpu_approval_allowed
 	spec := data.instance_types[t]
@@ -50,6 +84,7 @@ deny_gpu_approval contains msg if {
 }
 
 deny_gpu_approval contains msg if {
+	not gpu_approval_ok
 	some t in gpu_approval_gpu_types
 	gpu_approval_allowed
 	spec := data.instance_types[t]
@@ -58,14 +93,116 @@ deny_gpu_approval contains msg if {
 }
 
 warn_gpu_approval contains msg if {
+	not gpu_approval_ok
 	some t in input_requested_types
 	t in unknown_sentinels
 	msg := sprintf("%s: cannot decide GPU approval at preview, an instance type is unknown until apply", [label(input)])
 }
 
 warn_gpu_approval contains msg if {
-	path := instance_type_lists[input.__type]
+	not gpu_approval_ok
+	some path in instance_type_lists[input.__type]
 	some n in numbers.range(1, count(path))
 	object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels
 	msg := sprintf("%s: cannot decide GPU approval at preview, %s is unknown until apply", [label(input), concat(".", array.slice(path, 0, n))])
+}
+
+# --- instanceRequirements: attribute-based selection that asks for accelerators ---
+
+gpu_approval_requirements_accelerated(r) if object.get(r, ["acceleratorCount", "min"], 0) >= 1
+
+gpu_approval_requirements_accelerated(r) if {
+	object.get(r, ["acceleratorCount", "max"], null) != 0
+	some k in ["acceleratorTypes", "acceleratorNames", "acceleratorManufacturers"]
+	count(object.get(r, k, [])) > 0
+}
+
+# Large unless both the accelerator count and the vCPU count have a maximum under the thresholds.
+gpu_approval_requirements_large(r) if not object.get(r, ["acceleratorCount", "max"], null) < gpu_approval_config.large_gpus
+
+gpu_approval_requirements_large(r) if not object.get(r, ["vcpuCount", "max"], null) < gpu_approval_config.large_vcpu
+
+deny_gpu_approval contains msg if {
+	not gpu_approval_ok
+	some r in input_instance_requirements
+	is_object(r)
+	gpu_approval_requirements_accelerated(r)
+	not gpu_approval_allowed
+	msg := sprintf("%s selects accelerator instance types by instanceRequirements in %s, where GPU and accelerator types are not allowed; set acceleratorCount.max to 0, or run GPU and accelerator work in %s", [label(input), input_environment, concat(" or ", gpu_approval_config.gpu_environments)])
+}
+
+deny_gpu_approval contains msg if {
+	not gpu_approval_ok
+	some r in input_instance_requirements
+	is_object(r)
+	gpu_approval_requirements_accelerated(r)
+	gpu_approval_allowed
+	gpu_approval_requirements_large(r)
+	msg := sprintf("%s selects accelerator instance types by instanceRequirements in %s without keeping them under %d accelerators and %d vCPU (acceleratorCount.max, vcpuCount.max), a large GPU or accelerator type that needs an approval: add a waiver, or set both maximums", [label(input), input_environment, gpu_approval_config.large_gpus, gpu_approval_config.large_vcpu])
+}
+
+# --- Kubernetes: containers requesting GPUs (nvidia.com/gpu, amd.com/gpu, any */gpu extended resource) ---
+
+# [container, resource name, value] for each GPU request or limit of a workload's containers (the type test
+# first: the rule runs on every resource, most of them no Kubernetes object).
+gpu_approval_k8s_requests := [[c, name, v] |
+	startswith(input.__type, "kubernetes:")
+	some [_, _, c] in input_k8s_containers
+	is_object(c)
+	some part in ["limits", "requests"]
+	resources := object.get(c, ["resources", part], {})
+	is_object(resources)
+	some name, v in resources
+	endswith(name, "/gpu")
+]
+
+# A container's GPUs: the larger of its GPU requests and limits, by resource (they must be equal anyway).
+gpu_approval_k8s_count(v) := v if is_number(v) else := to_number(v) if {
+	is_string(v)
+	regex.match(`^[0-9]+$`, v)
+}
+
+gpu_approval_k8s_gpus := sum([n |
+	some [_, _, c] in input_k8s_containers
+	is_object(c)
+	n := max({0} | {gpu_approval_k8s_count(v) |
+		some part in ["limits", "requests"]
+		resources := object.get(c, ["resources", part], {})
+		is_object(resources)
+		some name, v in resources
+		endswith(name, "/gpu")
+	})
+])
+
+gpu_approval_k8s_names := concat(", ", sort({name | some [_, name, v] in gpu_approval_k8s_requests; not v in unknown_sentinels}))
+
+deny_gpu_approval contains msg if {
+	not gpu_approval_ok
+	count(gpu_approval_k8s_requests) > 0
+	not gpu_approval_allowed
+	some [_, _, v] in gpu_approval_k8s_requests
+	not v in unknown_sentinels
+	msg := sprintf("%s requests GPUs (%s) in %s, where GPUs are not allowed; remove the GPU request, or run GPU work in %s", [label(input), gpu_approval_k8s_names, input_environment, concat(" or ", gpu_approval_config.gpu_environments)])
+}
+
+deny_gpu_approval contains msg if {
+	not gpu_approval_ok
+	count(gpu_approval_k8s_requests) > 0
+	gpu_approval_allowed
+	gpu_approval_k8s_gpus >= gpu_approval_config.large_gpus
+	msg := sprintf("%s requests %v GPUs (%s) in one pod in %s, %d+ GPUs, which needs an approval: add a waiver, or request fewer", [label(input), gpu_approval_k8s_gpus, gpu_approval_k8s_names, input_environment, gpu_approval_config.large_gpus])
+}
+
+warn_gpu_approval contains msg if {
+	not gpu_approval_ok
+	some [_, name, v] in gpu_approval_k8s_requests
+	v in unknown_sentinels
+	msg := sprintf("%s: cannot decide GPU approval at preview, a container's %s is unknown until apply", [label(input), name])
+}
+
+warn_gpu_approval contains msg if {
+	not gpu_approval_ok
+	some r in input_instance_requirements
+	r in unknown_sentinels
+	msg := sprintf("%s: cannot decide GPU approval at preview, instanceRequirements is unknown until apply", [label(input)])
 }

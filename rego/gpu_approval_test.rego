@@ -104,9 +104,10 @@ test_gpu_approval_allow_node_group_default_instance_types if {
 	count(warn_gpu_approval) == 0 with input as ng with data.stack as {"name": "dev"}
 }
 
-test_gpu_approval_allow_staging_tag_in_dev_stack if {
+# The stack decides the environment: a staging tag allows no GPU in a dev stack.
+test_gpu_approval_deny_staging_tag_in_dev_stack if {
 	instance := tg003_resource("aws:ec2/instance:Instance", "train", {"instanceType": "g5.xlarge", "tags": {"environment": "staging"}})
-	count(deny_gpu_approval) == 0 with input as instance with data.stack as {"name": "dev"}
+	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev")} with input as instance with data.stack as {"name": "dev"}
 }
 
 test_gpu_approval_allow_other_resource_types if {
@@ -219,9 +220,9 @@ test_gpu_approval_deny_asg_override_gpu_in_dev if {
 		with data.stack as {"name": "dev"}
 }
 
-test_gpu_approval_deny_dev_tag_in_prod_stack if {
+test_gpu_approval_allow_dev_tag_in_prod_stack if {
 	instance := tg003_resource("aws:ec2/instance:Instance", "train", {"instanceType": "g5.xlarge", "tags": {"environment": "dev"}})
-	deny_gpu_approval == {tg003_in_dev(tg003_train, "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev")} with input as instance with data.stack as {"name": "prod"}
+	count(deny_gpu_approval) == 0 with input as instance with data.stack as {"name": "prod"}
 }
 
 test_gpu_approval_deny_launch_template_gpu_in_dev if {
@@ -257,4 +258,65 @@ test_gpu_approval_deny_and_warn_asg_overrides_gpu_and_unknown if {
 		with data.stack as {"name": "dev"}
 	deny_gpu_approval == {tg003_in_dev("`asg` (aws:autoscaling/group:Group)", "GPU", "g5.xlarge", "1 nvidia a10g GPU", "dev")} with input as asg
 		with data.stack as {"name": "dev"}
+}
+
+# --- Kubernetes GPU requests and instanceRequirements (issue 22) ---
+
+tg003_k8s(resources, replicas) := tg003_resource("kubernetes:apps/v1:Deployment", "infer", {"spec": {"replicas": replicas, "template": {"spec": {"containers": [
+	{"name": "app", "image": "x", "resources": resources},
+]}}}})
+
+tg003_infer := "`infer` (kubernetes:apps/v1:Deployment)"
+
+test_gpu_approval_deny_k8s_gpu_in_dev if {
+	d := tg003_k8s({"limits": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": 1}}, 1)
+	deny_gpu_approval == {sprintf("%s requests GPUs (nvidia.com/gpu) in dev, where GPUs are not allowed; remove the GPU request, or run GPU work in staging or prod", [tg003_infer])} with input as d with data.stack as {"name": "dev"}
+	# any */gpu extended resource, as a request only, in a custom resource found by shape
+	rollout := tg003_resource("kubernetes:argoproj.io/v1alpha1:Rollout", "r", {"spec": {"template": {"spec": {"containers": [{"name": "a", "resources": {"requests": {"amd.com/gpu": "2"}}}]}}}})
+	deny_gpu_approval == {"`r` (kubernetes:argoproj.io/v1alpha1:Rollout) requests GPUs (amd.com/gpu) in dev, where GPUs are not allowed; remove the GPU request, or run GPU work in staging or prod"} with input as rollout with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_deny_k8s_four_gpus_in_staging if {
+	d := tg003_k8s({"limits": {"nvidia.com/gpu": "4"}}, 1)
+	deny_gpu_approval == {sprintf("%s requests 4 GPUs (nvidia.com/gpu) in one pod in staging, 4+ GPUs, which needs an approval: add a waiver, or request fewer", [tg003_infer])} with input as d with data.stack as {"name": "staging"}
+}
+
+test_gpu_approval_allow_k8s_small_gpu_in_staging if {
+	d := tg003_k8s({"limits": {"nvidia.com/gpu": 1}, "requests": {"nvidia.com/gpu": 1}}, 2)
+	count(deny_gpu_approval) == 0 with input as d with data.stack as {"name": "staging"}
+	count(deny_gpu_approval) == 0 with input as tg003_k8s({"limits": {"cpu": "1"}}, 1) with data.stack as {"name": "dev"}
+}
+
+test_gpu_approval_warn_k8s_gpu_secret if {
+	d := tg003_k8s({"limits": {"nvidia.com/gpu": "[secret]"}}, 1)
+	warn_gpu_approval == {sprintf("%s: cannot decide GPU approval at preview, a container's nvidia.com/gpu is unknown until apply", [tg003_infer])} with input as d with data.stack as {"name": "dev"}
+	count(deny_gpu_approval) == 0 with input as d with data.stack as {"name": "dev"}
+}
+
+tg003_requirements(r) := tg003_asg([{"instanceRequirements": r}])
+
+test_gpu_approval_deny_instance_requirements_with_accelerators if {
+	asg := tg003_requirements({"vcpuCount": {"min": 4, "max": 96}, "acceleratorCount": {"min": 8}})
+	deny_gpu_approval == {"`asg` (aws:autoscaling/group:Group) selects accelerator instance types by instanceRequirements in dev, where GPU and accelerator types are not allowed; set acceleratorCount.max to 0, or run GPU and accelerator work in staging or prod"} with input as asg with data.stack as {"name": "dev"}
+	deny_gpu_approval == {"`asg` (aws:autoscaling/group:Group) selects accelerator instance types by instanceRequirements in prod without keeping them under 4 accelerators and 32 vCPU (acceleratorCount.max, vcpuCount.max), a large GPU or accelerator type that needs an approval: add a waiver, or set both maximums"} with input as asg with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_allow_instance_requirements_without_accelerators if {
+	count(deny_gpu_approval) == 0 with input as tg003_requirements({"vcpuCount": {"min": 2, "max": 4}}) with data.stack as {"name": "dev"}
+	small := tg003_requirements({"vcpuCount": {"min": 2, "max": 8}, "acceleratorCount": {"min": 1, "max": 1}})
+	count(deny_gpu_approval) == 0 with input as small with data.stack as {"name": "prod"}
+}
+
+test_gpu_approval_deny_sagemaker_and_launch_configuration_gpu_types if {
+	nb := tg003_resource("aws:sagemaker/notebookInstance:NotebookInstance", "nb", {"instanceType": "ml.p3.2xlarge"})
+	deny_gpu_approval == {tg003_in_dev("`nb` (aws:sagemaker/notebookInstance:NotebookInstance)", "GPU", "p3.2xlarge", "1 nvidia v100 GPU", "dev")} with input as nb with data.stack as {"name": "dev"}
+}
+
+# The fast path holds for a CPU instance and a Kubernetes object that is no workload, not for a GPU or a workload.
+test_gpu_approval_allow_fast_path_taken_for_the_usual_resource if {
+	gpu_approval_ok with input as tg003_instance("m5.large") with data.stack as {"name": "dev"}
+	gpu_approval_ok with input as tg003_resource("kubernetes:core/v1:Service", "svc", {"spec": {"ports": []}}) with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_instance(tg003_unknown) with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_k8s({"limits": {"cpu": "1"}}, 1) with data.stack as {"name": "dev"}
 }

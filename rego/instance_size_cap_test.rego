@@ -76,7 +76,7 @@ test_instance_size_cap_allow_fast_path_decides_listed_type_within_cap if {
 test_instance_size_cap_allow_fast_path_by_least_cap_then_environment if {
 	instance_size_cap_ok with input as tg002_instance("t3.xlarge") with data.stack as {"name": "prod"}
 	instance_size_cap_ok with input as tg002_instance("m5.2xlarge") with data.stack as {"name": "staging"}
-	instance_size_cap_ok with input as tg002_instance_in("m5.8xlarge", "prod") with data.stack as tg002_dev
+	not instance_size_cap_ok with input as tg002_instance_in("m5.8xlarge", "prod") with data.stack as tg002_dev
 	not instance_size_cap_ok with input as tg002_instance("m5.4xlarge") with data.stack as {"name": "staging"}
 	# No caps at all: no environment's cap is exceeded, and the heads report nothing either.
 	instance_size_cap_ok with input as tg002_instance("m5.8xlarge") with data.stack as tg002_dev
@@ -105,9 +105,9 @@ test_instance_size_cap_allow_prod_at_cap if {
 	count(deny_instance_size_cap) == 0 with input as tg002_instance("m5.8xlarge") with data.stack as {"name": "prod"}
 }
 
-test_instance_size_cap_allow_environment_tag_beats_stack if {
-	# A prod-tagged instance in a stack named dev gets the prod cap.
-	count(deny_instance_size_cap) == 0 with input as tg002_instance_in("m5.8xlarge", "prod") with data.stack as tg002_dev
+test_instance_size_cap_allow_dev_tag_in_prod_stack if {
+	count(deny_instance_size_cap) == 0 with input as tg002_instance_in("m5.2xlarge", "dev")
+		with data.stack as {"name": "prod", "environment": "prod"}
 }
 
 test_instance_size_cap_allow_stack_environment_beats_stack_name if {
@@ -189,18 +189,18 @@ test_instance_size_cap_deny_prod_over_cap if {
 		with data.stack as {"name": "prod"}
 }
 
-test_instance_size_cap_deny_environment_tag_beats_stack if {
-	deny_instance_size_cap == {tg002_over(tg002_web, "m5.2xlarge", 8, "dev", 4)} with input as tg002_instance_in("m5.2xlarge", "dev")
-		with data.stack as {"name": "prod", "environment": "prod"}
+# The stack decides the environment: a prod-tagged instance in a dev stack gets the dev cap.
+test_instance_size_cap_deny_prod_tag_in_dev_stack if {
+	deny_instance_size_cap == {tg002_over(tg002_web, "m5.8xlarge", 32, "dev", 4)} with input as tg002_instance_in("m5.8xlarge", "prod")
+		with data.stack as tg002_dev
 }
 
-test_instance_size_cap_deny_environment_from_provider_default_tags if {
+test_instance_size_cap_allow_provider_default_tags_change_no_environment if {
 	instance := object.union(tg002_instance("m5.2xlarge"), {"provider": {
 		"type": "pulumi:providers:aws", "name": "default", "urn": "u",
 		"properties": {"defaultTags": {"tags": {"environment": "dev"}}},
 	}})
-	deny_instance_size_cap == {tg002_over(tg002_web, "m5.2xlarge", 8, "dev", 4)} with input as instance
-		with data.stack as {"name": "prod"}
+	count(deny_instance_size_cap) == 0 with input as instance with data.stack as {"name": "prod"}
 }
 
 test_instance_size_cap_deny_stack_environment_beats_stack_name if {
@@ -353,4 +353,75 @@ test_instance_size_cap_allow_other_types_with_unknown_instance_types if {
 
 test_instance_size_cap_deny_empty_stack_environment_falls_back_to_stack_name if {
 	deny_instance_size_cap == {tg002_over(tg002_web, "m5.2xlarge", 8, "dev", 4)} with input as tg002_instance("m5.2xlarge") with data.stack as {"name": "dev", "environment": ""}
+}
+
+# --- every way of buying EC2 capacity (issue 22) ---
+
+tg002_label(type, name) := sprintf("`%s` (%s)", [name, type])
+
+test_instance_size_cap_deny_other_ways_of_buying_capacity if {
+	cases := [
+		["aws:ec2/launchConfiguration:LaunchConfiguration", {"instanceType": "p4d.24xlarge"}, "p4d.24xlarge", 96],
+		["aws:ec2/spotInstanceRequest:SpotInstanceRequest", {"instanceType": "m5.8xlarge"}, "m5.8xlarge", 32],
+		["aws:ec2/spotFleetRequest:SpotFleetRequest", {"launchSpecifications": [{"instanceType": "m5.8xlarge"}]}, "m5.8xlarge", 32],
+		["aws:ec2/spotFleetRequest:SpotFleetRequest", {"launchTemplateConfigs": [{"overrides": [{"instanceType": "c5.4xlarge"}]}]}, "c5.4xlarge", 16],
+		["aws:ec2/fleet:Fleet", {"launchTemplateConfigs": [{"overrides": [{"instanceType": "m5.8xlarge"}]}]}, "m5.8xlarge", 32],
+		["aws:emr/instanceGroup:InstanceGroup", {"instanceType": "r5.4xlarge"}, "r5.4xlarge", 16],
+		["aws:emr/instanceFleet:InstanceFleet", {"instanceTypeConfigs": [{"instanceType": "r5.4xlarge"}]}, "r5.4xlarge", 16],
+		["aws:emr/cluster:Cluster", {"coreInstanceGroup": {"instanceType": "r5.4xlarge"}}, "r5.4xlarge", 16],
+		["aws:emr/cluster:Cluster", {"masterInstanceFleet": {"instanceTypeConfigs": [{"instanceType": "r5.4xlarge"}]}}, "r5.4xlarge", 16],
+		["aws:sagemaker/notebookInstance:NotebookInstance", {"instanceType": "ml.m5.4xlarge"}, "m5.4xlarge", 16],
+		["aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"productionVariants": [{"instanceType": "ml.c5.4xlarge"}, {"serverlessConfig": {"maxConcurrency": 1}}]}, "c5.4xlarge", 16],
+		["aws:redshift/cluster:Cluster", {"nodeType": "ra3.4xlarge"}, "redshift.ra3.4xlarge", 12],
+		["aws:opensearch/domain:Domain", {"clusterConfig": {"instanceType": "r6g.4xlarge.search"}}, "r6g.4xlarge", 16],
+		["aws:opensearch/domain:Domain", {"clusterConfig": {"instanceType": "or1.4xlarge.search"}}, "or1.4xlarge", 16],
+	]
+	every c in cases {
+		[type, properties, shown, vcpu] := c
+		deny_instance_size_cap == {tg002_over(tg002_label(type, "x"), shown, vcpu, "dev", 4)} with input as tg002_resource(type, "x", properties) with data.stack as tg002_dev
+	}
+}
+
+test_instance_size_cap_allow_other_ways_within_the_cap if {
+	cases := [
+		["aws:ec2/launchConfiguration:LaunchConfiguration", {"instanceType": "t3.medium"}],
+		["aws:sagemaker/notebookInstance:NotebookInstance", {"instanceType": "ml.t3.medium"}],
+		["aws:redshift/cluster:Cluster", {"nodeType": "ra3.xlplus"}],
+		["aws:opensearch/domain:Domain", {"clusterConfig": {"instanceType": "t3.small.search", "dedicatedMasterType": "m6g.large.search"}}],
+		["aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"productionVariants": [{"serverlessConfig": {"maxConcurrency": 1}}]}],
+	]
+	every c in cases {
+		[type, properties] := c
+		count(deny_instance_size_cap) == 0 with input as tg002_resource(type, "x", properties) with data.stack as tg002_dev
+		count(warn_instance_size_cap) == 0 with input as tg002_resource(type, "x", properties) with data.stack as tg002_dev
+	}
+}
+
+tg002_requirements(r) := tg002_asg([{"instanceRequirements": r}])
+
+tg002_asg_label := "`asg` (aws:autoscaling/group:Group)"
+
+test_instance_size_cap_deny_instance_requirements_by_maximum_vcpu if {
+	deny_instance_size_cap == {sprintf("%s selects instance types by instanceRequirements with vcpuCount.max 96, over the dev cap of 4 vCPU; set vcpuCount.max to at most 4 or get a waiver", [tg002_asg_label])}
+		with input as tg002_requirements({"vcpuCount": {"min": 2, "max": 96}, "memoryMib": {"min": 1024}}) with data.stack as tg002_dev
+	deny_instance_size_cap == {sprintf("%s selects instance types by instanceRequirements with vcpuCount.max unset (no maximum), over the dev cap of 4 vCPU; set vcpuCount.max to at most 4 or get a waiver", [tg002_asg_label])}
+		with input as tg002_requirements({"vcpuCount": {"min": 2}, "memoryMib": {"min": 1024}}) with data.stack as tg002_dev
+}
+
+test_instance_size_cap_allow_instance_requirements_within_the_cap if {
+	count(deny_instance_size_cap) == 0 with input as tg002_requirements({"vcpuCount": {"min": 2, "max": 4}, "memoryMib": {"min": 1024}}) with data.stack as tg002_dev
+	lt := tg002_launch_template({"instanceRequirements": {"vcpuCount": {"min": 2, "max": 8}}})
+	count(deny_instance_size_cap) == 0 with input as lt with data.stack as {"name": "staging"}
+}
+
+test_instance_size_cap_warn_instance_requirements_unknown if {
+	warn_instance_size_cap == {sprintf("%s: cannot decide the instance size cap at preview, instanceRequirements.vcpuCount is unknown until apply", [tg002_asg_label])}
+		with input as tg002_requirements({"vcpuCount": {"min": 2, "max": "[secret]"}}) with data.stack as tg002_dev
+	count(deny_instance_size_cap) == 0 with input as tg002_requirements({"vcpuCount": {"min": 2, "max": "[secret]"}}) with data.stack as tg002_dev
+}
+
+# A secret instance type is unknown to the rule: it cannot decide, never judges "[secret]" as a name.
+test_instance_size_cap_warn_secret_instance_type if {
+	warn_instance_size_cap == {sprintf("%s: cannot decide the instance size cap at preview, an instance type is unknown until apply", [tg002_web])} with input as tg002_instance("[secret]") with data.stack as tg002_dev
+	count(deny_instance_size_cap) == 0 with input as tg002_instance("[secret]") with data.stack as tg002_dev
 }

@@ -21,7 +21,7 @@ k8s_cost_labels_set := {l |
 }
 
 # The others, in the configured order: absent, blank, not text, or unknown. Both heads start from it, so the
-# labelled object (none unset) costs them one test each.
+# labelled object (none unset) costs them one test each; an object of another kind, the kind test only.
 k8s_cost_labels_unset := [l | some l in k8s_cost_labels_required; not l in k8s_cost_labels_set]
 
 k8s_cost_labels_fix := "use tollgate_components.NamespaceGuardrails or add them to metadata.labels" if {
@@ -33,7 +33,8 @@ k8s_cost_labels_fix := "use tollgate_components.NamespaceGuardrails or add them 
 # METADATA
 # title: Kubernetes cost labels
 # description: >-
-#   A Namespace or workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) must
+#   A Namespace or workload (found by shape: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+#   CronJob, Pod, ReplicationController, or any object with a pod template or replicas) must
 #   carry the `team` and `cost-center` labels, non-empty, in its own metadata.labels so its cost can be
 #   allocated per team. Labels on a workload's pod template do not stand in for the workload's own.
 # custom:
@@ -41,20 +42,10 @@ k8s_cost_labels_fix := "use tollgate_components.NamespaceGuardrails or add them 
 #   severity: high
 #   enforcement: mandatory
 #   resource_types:
-#     - "kubernetes:core/v1:Namespace"
-#     - "kubernetes:apps/*:Deployment"
-#     - "kubernetes:extensions/*:Deployment"
-#     - "kubernetes:apps/*:StatefulSet"
-#     - "kubernetes:apps/*:DaemonSet"
-#     - "kubernetes:extensions/*:DaemonSet"
-#     - "kubernetes:apps/*:ReplicaSet"
-#     - "kubernetes:extensions/*:ReplicaSet"
-#     - "kubernetes:batch/*:Job"
-#     - "kubernetes:batch/*:CronJob"
-#     - "kubernetes:core/*:Pod"
+#     - "kubernetes:*"
 deny_k8s_cost_labels contains msg if {
-	count(k8s_cost_labels_unset) > 0
 	k8s_cost_labelled
+	count(k8s_cost_labels_unset) > 0
 	# Absent, blank or not text; an unknown value is the warn head's.
 	missing := [l | some l in k8s_cost_labels_unset; not object.get(input.properties, ["metadata", "labels", l], null) in unknown_sentinels]
 	count(missing) > 0
@@ -64,8 +55,8 @@ deny_k8s_cost_labels contains msg if {
 
 # metadata or metadata.labels unknown, or a required label's value unknown.
 warn_k8s_cost_labels contains msg if {
-	count(k8s_cost_labels_unset) > 0
 	k8s_cost_labelled
+	count(k8s_cost_labels_unset) > 0
 	some path in array.concat([["metadata", "labels"]], [["metadata", "labels", l] | some l in k8s_cost_labels_unset])
 	object.get(input.properties, path, null) in k8s_absent_or_unknown # else known: no call
 	what := k8s_unknown_prefix(input.properties, path)

@@ -51,9 +51,9 @@ test_k8s_lib_input_pod_spec_path_by_kind if {
 
 k8s_lib_labelled(env) := k8s_lib_object("kubernetes:core/v1:Namespace", {"metadata": {"labels": {"environment": env}}})
 
-# The object's environment label, else the stack's environment (a blank or unknown label falls back too).
-test_k8s_lib_input_environment_label_then_stack if {
-	input_k8s_environment == "prod" with input as k8s_lib_labelled("prod") with data.stack as {"name": "dev"}
+# The stack's environment; an environment label changes nothing.
+test_k8s_lib_input_environment_is_the_stacks if {
+	input_k8s_environment == "dev" with input as k8s_lib_labelled("prod") with data.stack as {"name": "dev"}
 	input_k8s_environment == "dev" with input as k8s_lib_labelled("") with data.stack as {"name": "dev"}
 	input_k8s_environment == "dev" with input as k8s_lib_labelled(k8s_lib_unknown) with data.stack as {"name": "dev"}
 	input_k8s_environment == "staging" with input as k8s_lib_object("kubernetes:core/v1:Namespace", {}) with data.stack as {"name": "dev", "environment": "staging"}
@@ -68,4 +68,22 @@ test_k8s_lib_unknown_prefix_names_the_shallowest_unknown if {
 	not k8s_unknown_prefix({"spec": {"replicas": 3}}, ["spec", "replicas"])
 	not k8s_unknown_prefix({"spec": {}}, ["spec", "replicas"])
 	not k8s_unknown_prefix({}, ["spec", "replicas"])
+}
+
+# Workloads by shape: a ReplicationController, a custom resource with a pod template or replicas; not a
+# Service, a ConfigMap, an HPA, a patch or a custom resource without such a spec.
+test_k8s_lib_workloads_by_shape if {
+	template := {"spec": {"template": {"spec": {"containers": []}}}}
+	input_k8s_kind == "ReplicationController" with input as k8s_lib_object("kubernetes:core/v1:ReplicationController", {})
+	input_k8s_kind == "Rollout" with input as k8s_lib_object("kubernetes:argoproj.io/v1alpha1:Rollout", template)
+	input_k8s_kind == "Scaled" with input as k8s_lib_object("kubernetes:example.com/v1:Scaled", {"spec": {"replicas": 2}})
+	input_k8s_kind == "Nightly" with input as k8s_lib_object("kubernetes:example.com/v1:Nightly", {"spec": {"jobTemplate": {}}})
+	input_k8s_pod_spec_path == ["spec", "jobTemplate", "spec", "template", "spec"] with input as k8s_lib_object("kubernetes:example.com/v1:Nightly", {"spec": {"jobTemplate": {}}})
+	input_k8s_pod_spec_path == ["spec", "template", "spec"] with input as k8s_lib_object("kubernetes:argoproj.io/v1alpha1:Rollout", template)
+	input_k8s_replicated with input as k8s_lib_object("kubernetes:example.com/v1:Scaled", {"spec": {"replicas": 2}})
+	not input_k8s_replicated with input as k8s_lib_object("kubernetes:argoproj.io/v1alpha1:Rollout", template)
+	every type in ["kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", "kubernetes:example.com/v1:Widget", "kubernetes:apps/v1:DeploymentPatch"] {
+		not input_k8s_kind with input as k8s_lib_object(type, {"spec": {"ports": [], "replicas": null}})
+	}
+	not input_k8s_kind with input as k8s_lib_object("kubernetes:apps/v1:DeploymentPatch", template)
 }

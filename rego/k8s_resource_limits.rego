@@ -2,25 +2,10 @@ package tollgate
 
 import rego.v1
 
-# The Kubernetes helpers it shares with k8s-cost-labels and k8s-namespace-quota are in k8s_lib.rego.
-
-k8s_container_lists := {"containers": "container", "initContainers": "init container"}
-
-# Kinds whose spec.replicas the cap applies to (DaemonSets run one pod per node, Jobs have parallelism).
-k8s_replicated_kinds := {"Deployment", "StatefulSet", "ReplicaSet"}
+# The Kubernetes helpers it shares with k8s-cost-labels, k8s-namespace-quota and gpu-approval (the
+# containers of a workload) are in k8s_lib.rego.
 
 input_k8s_is_hpa if input_k8s_group_kind == ["autoscaling", "HorizontalPodAutoscaler"]
-
-# Where the pod spec's container lists are: {"containers": [...path], "initContainers": [...path]}.
-input_k8s_list_paths := {field: array.concat(input_k8s_pod_spec_path, [field]) | some field, _ in k8s_container_lists}
-
-# Every container of a workload: [list field, index, container]; lists that are not arrays have none.
-input_k8s_containers := [[field, i, c] |
-	some field, path in input_k8s_list_paths
-	list := object.get(input.properties, path, [])
-	is_array(list)
-	some i, c in list
-]
 
 # The replica cap of the resource under evaluation.
 input_k8s_replica_cap := env_cap(data.config["k8s-resource-limits"].max_replicas, input_k8s_environment)
@@ -74,6 +59,9 @@ k8s_resource_limits_ok if {
 		}
 	}
 	k8s_replicas_ok
+} else if {
+	not input_k8s_kind # neither a workload nor an HPA (a Service, a ConfigMap...): nothing to judge
+	not input_k8s_is_hpa
 }
 
 # Replicas within every environment's cap are within this one's, whichever it is (which takes the most work
@@ -85,7 +73,7 @@ k8s_replicas_ok := true if {
 		replicas <= cap
 	}
 } else := true if {
-	not input_k8s_kind in k8s_replicated_kinds
+	not input_k8s_replicated
 } else := true if {
 	replicas := input.properties.spec.replicas
 	is_number(replicas)
@@ -98,27 +86,17 @@ k8s_replicas_ok := true if {
 # METADATA
 # title: Kubernetes resource limits
 # description: >-
-#   Every container (init containers too) of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
-#   CronJob or Pod must set cpu and memory requests and limits; a LimitRange's defaults do not count
-#   (a per-resource rule cannot see them, and they are a safety net, not sizing). Replicas (absent = 1)
-#   and HPA maxReplicas must be within the environment's cap (dev 3, staging 10, prod 50); the
-#   environment is the object's `environment` label, else the stack's.
+#   Every container (init containers too) of a workload, found by shape (a Deployment, StatefulSet,
+#   DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, or any object with a pod template,
+#   a job template or replicas, custom resources included) must set cpu and memory requests and limits;
+#   a LimitRange's defaults do not count. Replicas (absent = 1 for the built-in replicated kinds) and
+#   HPA maxReplicas must be within the stack's environment's cap (dev 3, staging 10, prod 50).
 # custom:
 #   id: TG012
 #   severity: high
 #   enforcement: mandatory
 #   resource_types:
-#     - "kubernetes:apps/*:Deployment"
-#     - "kubernetes:extensions/*:Deployment"
-#     - "kubernetes:apps/*:StatefulSet"
-#     - "kubernetes:apps/*:DaemonSet"
-#     - "kubernetes:extensions/*:DaemonSet"
-#     - "kubernetes:apps/*:ReplicaSet"
-#     - "kubernetes:extensions/*:ReplicaSet"
-#     - "kubernetes:batch/*:Job"
-#     - "kubernetes:batch/*:CronJob"
-#     - "kubernetes:core/*:Pod"
-#     - "kubernetes:autoscaling/*:HorizontalPodAutoscaler"
+#     - "kubernetes:*"
 deny_k8s_resource_limits contains msg if {
 	not k8s_resource_limits_ok
 	some [field, i, c, settings] in input_k8s_container_settings
@@ -131,7 +109,7 @@ deny_k8s_resource_limits contains msg if {
 
 deny_k8s_resource_limits contains msg if {
 	not k8s_resource_limits_ok
-	input_k8s_kind in k8s_replicated_kinds
+	input_k8s_replicated
 	replicas := object.get(input.properties, ["spec", "replicas"], 1)
 	is_number(replicas)
 	cap := input_k8s_replica_cap
@@ -180,7 +158,7 @@ warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 
 warn_k8s_resource_limits contains k8s_resource_limits_undecided(what) if {
 	not k8s_resource_limits_ok
-	input_k8s_kind in k8s_replicated_kinds
+	input_k8s_replicated
 	object.get(input.properties, ["spec", "replicas"], null) in k8s_absent_or_unknown
 	what := k8s_unknown_prefix(input.properties, ["spec", "replicas"])
 }

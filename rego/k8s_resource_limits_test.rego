@@ -83,9 +83,9 @@ test_k8s_resource_limits_allow_staging_and_prod_at_cap if {
 	count(deny_k8s_resource_limits) == 0 with input as tg012_replicas(50) with data.stack as {"name": "prod"}
 }
 
-test_k8s_resource_limits_allow_environment_label_beats_stack if {
-	# The object's environment label plays the part of the AWS environment tag.
-	count(deny_k8s_resource_limits) == 0 with input as tg012_labelled_replicas(40, "prod") with data.stack as tg012_dev
+# The stack decides the environment: a prod label buys no prod replicas in a dev stack.
+test_k8s_resource_limits_deny_prod_label_in_dev_stack if {
+	deny_k8s_resource_limits == {tg012_over(tg012_deployment_label, 40, "dev", 3)} with input as tg012_labelled_replicas(40, "prod") with data.stack as tg012_dev
 }
 
 test_k8s_resource_limits_allow_stack_environment_beats_stack_name if {
@@ -142,7 +142,7 @@ test_k8s_resource_limits_allow_fast_path_decides_usual_workload if {
 test_k8s_resource_limits_allow_fast_path_replicas_by_least_cap_then_environment if {
 	k8s_replicas_ok with input as tg012_replicas(3) with data.stack as {"name": "prod"}
 	k8s_resource_limits_ok with input as tg012_replicas(10) with data.stack as {"name": "staging"}
-	k8s_resource_limits_ok with input as tg012_labelled_replicas(50, "prod") with data.stack as tg012_dev
+	not k8s_resource_limits_ok with input as tg012_labelled_replicas(50, "prod") with data.stack as tg012_dev
 	not k8s_resource_limits_ok with input as tg012_replicas(11) with data.stack as {"name": "staging"}
 	ds := tg012_templated("kubernetes:apps/v1:DaemonSet", tg012_pod_spec([tg012_app]), {"replicas": 99})
 	k8s_resource_limits_ok with input as ds with data.stack as tg012_dev
@@ -269,8 +269,8 @@ test_k8s_resource_limits_deny_unlisted_environment_gets_strictest_cap if {
 	deny_k8s_resource_limits == {tg012_over(tg012_deployment_label, 4, "feature-x", 3)} with input as tg012_replicas(4) with data.stack as {"name": "feature-x"}
 }
 
-test_k8s_resource_limits_deny_environment_label_beats_stack if {
-	deny_k8s_resource_limits == {tg012_over(tg012_deployment_label, 5, "dev", 3)} with input as tg012_labelled_replicas(5, "dev")
+test_k8s_resource_limits_allow_dev_label_in_prod_stack if {
+	count(deny_k8s_resource_limits) == 0 with input as tg012_labelled_replicas(5, "dev")
 		with data.stack as {"name": "prod", "environment": "prod"}
 }
 
@@ -300,9 +300,9 @@ test_k8s_resource_limits_deny_hpa_every_version if {
 	}
 }
 
-test_k8s_resource_limits_deny_hpa_environment_label if {
+test_k8s_resource_limits_deny_hpa_environment_label_changes_nothing if {
 	hpa := object.union(tg012_hpa("v2", 51), {"properties": {"metadata": {"labels": {"environment": "prod"}}}})
-	deny_k8s_resource_limits == {tg012_hpa_over("v2", 51, "prod", 50)} with input as hpa with data.stack as tg012_dev
+	deny_k8s_resource_limits == {tg012_hpa_over("v2", 51, "dev", 3)} with input as hpa with data.stack as tg012_dev
 }
 
 test_k8s_resource_limits_deny_tuned_cap if {
@@ -387,4 +387,31 @@ test_k8s_resource_limits_warn_pod_spec_unknown if {
 	pod := tg012_resource("kubernetes:core/v1:Pod", "debug", {"spec": tg012_unknown})
 	warn_k8s_resource_limits == {tg012_undecided("`debug` (kubernetes:core/v1:Pod)", "spec")} with input as pod with data.stack as tg012_dev
 	count(deny_k8s_resource_limits) == 0 with input as pod with data.stack as tg012_dev
+}
+
+# A custom resource with a pod template (an Argo Rollout), found by shape, is judged as a Deployment (issue 22).
+test_k8s_resource_limits_deny_rollout_by_shape if {
+	rollout := tg012_templated("kubernetes:argoproj.io/v1alpha1:Rollout", tg012_pod_spec([tg012_container("app", {})]), {"replicas": 500})
+	label := "`api` (kubernetes:argoproj.io/v1alpha1:Rollout)"
+	deny_k8s_resource_limits == {
+		tg012_lacks(label, "container `app`", "requests.cpu, requests.memory, limits.cpu, limits.memory"),
+		tg012_over(label, 500, "dev", 3),
+	} with input as rollout with data.stack as tg012_dev
+	rc := tg012_templated("kubernetes:core/v1:ReplicationController", tg012_pod_spec([tg012_app]), {"replicas": 50})
+	deny_k8s_resource_limits == {tg012_over("`api` (kubernetes:core/v1:ReplicationController)", 50, "dev", 3)} with input as rc with data.stack as tg012_dev
+}
+
+test_k8s_resource_limits_allow_non_workload_objects if {
+	svc := tg012_resource("kubernetes:core/v1:Service", "svc", {"spec": {"ports": [{"port": 80}]}})
+	k8s_resource_limits_ok with input as svc with data.stack as tg012_dev
+	count(deny_k8s_resource_limits) == 0 with input as svc with data.stack as tg012_dev with data.tollgate.k8s_resource_limits_ok as false
+}
+
+# A secret replica count is unknown to the rule: it cannot decide.
+test_k8s_resource_limits_warn_secret_replicas if {
+	d := tg012_replicas("[secret]")
+	warn_k8s_resource_limits == {tg012_undecided(tg012_deployment_label, "spec.replicas")} with input as d with data.stack as tg012_dev
+	count(deny_k8s_resource_limits) == 0 with input as d with data.stack as tg012_dev
+	hpa := tg012_hpa("v2", "[secret]")
+	warn_k8s_resource_limits == {tg012_undecided("`api-hpa` (kubernetes:autoscaling/v2:HorizontalPodAutoscaler)", "spec.maxReplicas")} with input as hpa with data.stack as tg012_dev
 }

@@ -14,6 +14,7 @@ unknown_sentinels := {
 	"dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 	"030794c1-ac77-496b-92df-f27374a8bd58",
 	"e48ece36-62e2-4504-bad9-02848725956a",
+	"[secret]", # a secret's value as every path hands it to the rules: unknown to them, so they cannot decide
 }
 
 is_unknown(x) if {
@@ -88,7 +89,8 @@ input_tags := tags if {
 	tags := input_known_tags
 } else := object.union(input_provider_tags, input_own_tags)
 
-input_environment := tagged_environment(input_tags)
+# The stack decides the environment, never a tag (a dev stack cannot buy prod sizes by tagging them prod).
+input_environment := stack_environment
 
 # True when some source of tags cannot be known at preview.
 input_tags_unknown if input.properties.tags in unknown_sentinels
@@ -118,18 +120,17 @@ input_tags_unknown if {
 	e.key in unknown_sentinels
 }
 
-# Environment: the resource's environment tag, else the stack's configured environment, else the stack name.
-environment(r) := tagged_environment(effective_tags(r))
-
-tagged_environment(tags) := env if {
-	env := tags.environment
-	is_string(env)
-	env != ""
-	not env in unknown_sentinels
-} else := data.stack.environment if {
+# Environment: the stack's configured environment, else the stack name; required-tags reports a resource
+# whose environment tag disagrees.
+stack_environment := data.stack.environment if {
 	is_string(data.stack.environment)
 	data.stack.environment != ""
 } else := data.stack.name
+
+environment(_) := stack_environment
+
+# Whitespace and zero-width characters: a tag or label made only of them is blank.
+blank_chars := " \t\n\r\u000b\u000c\u0085\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
 
 # The cap of an environment; an environment with no cap of its own gets the strictest one.
 env_cap(caps, env) := cap if {
@@ -144,9 +145,11 @@ stack_positions_by_type[t] contains i if {
 }
 
 # Every instance type the resource under evaluation asks for, wherever its type keeps them (once per
-# resource: one chain, no function call). Read by instance-size-cap and gpu-approval.
+# resource: one chain on the type, no function call), as names of data.instance_types: a SageMaker `ml.`
+# type and an OpenSearch `.search` type are EC2 types under another name, a Redshift node type is keyed
+# `redshift.<type>`. Read by instance-size-cap and gpu-approval.
 input_requested_types := [input.properties.instanceType] if {
-	input.__type in {"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate"}
+	input.__type in requested_single_types
 	input.properties.instanceType
 } else := input.properties.instanceTypes if {
 	input.__type == "aws:eks/nodeGroup:NodeGroup"
@@ -160,11 +163,104 @@ input_requested_types := [input.properties.instanceType] if {
 ] if {
 	input.__type == "aws:autoscaling/group:Group"
 	is_array(input.properties.mixedInstancesPolicy.launchTemplate.overrides)
+} else := array.concat(
+	[s.instanceType | some s in requested_list(input.properties, "launchSpecifications"); s.instanceType],
+	requested_overrides,
+) if {
+	input.__type == "aws:ec2/spotFleetRequest:SpotFleetRequest"
+} else := requested_overrides if {
+	input.__type == "aws:ec2/fleet:Fleet"
+} else := [c.instanceType | some c in requested_list(input.properties, "instanceTypeConfigs"); c.instanceType] if {
+	input.__type == "aws:emr/instanceFleet:InstanceFleet"
+} else := array.concat(
+	[g.instanceType | some k in ["masterInstanceGroup", "coreInstanceGroup"]; g := input.properties[k]; g.instanceType],
+	[c.instanceType |
+		some k in ["masterInstanceFleet", "coreInstanceFleet"]
+		some c in requested_list(input.properties[k], "instanceTypeConfigs")
+		c.instanceType
+	],
+) if {
+	input.__type == "aws:emr/cluster:Cluster"
+} else := [requested_sagemaker_type(input.properties.instanceType)] if {
+	input.__type == "aws:sagemaker/notebookInstance:NotebookInstance"
+	input.properties.instanceType
+} else := [requested_sagemaker_type(v.instanceType) |
+	some k in ["productionVariants", "shadowProductionVariants"]
+	some v in requested_list(input.properties, k)
+	v.instanceType # a serverless variant has none
+] if {
+	input.__type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+} else := [requested_search_type(t) |
+	some k in ["instanceType", "dedicatedMasterType"]
+	t := input.properties.clusterConfig[k]
+] if {
+	input.__type in {"aws:opensearch/domain:Domain", "aws:elasticsearch/domain:Domain"}
+} else := [requested_redshift_type(input.properties.nodeType)] if {
+	input.__type == "aws:redshift/cluster:Cluster"
+	input.properties.nodeType
 }
 
-# Where each type keeps its list of instance types; that list, or an object on the way to it, may be unknown.
-instance_type_lists := {
-	"aws:eks/nodeGroup:NodeGroup": ["instanceTypes"],
-	"aws:batch/computeEnvironment:ComputeEnvironment": ["computeResources", "instanceTypes"],
-	"aws:autoscaling/group:Group": ["mixedInstancesPolicy", "launchTemplate", "overrides"],
+# Types that name one instance type in `instanceType`.
+requested_single_types := {
+	"aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate",
+	"aws:ec2/launchConfiguration:LaunchConfiguration", "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+	"aws:emr/instanceGroup:InstanceGroup", "aws:ec2/capacityReservation:CapacityReservation",
 }
+
+requested_list(x, key) := l if {
+	l := x[key]
+	is_array(l)
+} else := []
+
+# A fleet's launch template overrides (SpotFleetRequest and Fleet: launchTemplateConfigs[].overrides[]).
+requested_overrides := [o.instanceType |
+	some c in requested_list(input.properties, "launchTemplateConfigs")
+	some o in requested_list(c, "overrides")
+	o.instanceType
+]
+
+requested_sagemaker_type(t) := trim_prefix(t, "ml.") if {
+	is_string(t)
+	startswith(t, "ml.")
+} else := t
+
+requested_search_type(t) := trim_suffix(trim_suffix(t, ".search"), ".elasticsearch") if {
+	is_string(t)
+	not t in unknown_sentinels
+} else := t
+
+requested_redshift_type(t) := concat("", ["redshift.", t]) if {
+	is_string(t)
+	not t in unknown_sentinels
+} else := t
+
+# Where each type keeps its lists of instance types; such a list, or an object on the way to it, may be unknown.
+instance_type_lists := {
+	"aws:eks/nodeGroup:NodeGroup": [["instanceTypes"]],
+	"aws:batch/computeEnvironment:ComputeEnvironment": [["computeResources", "instanceTypes"]],
+	"aws:autoscaling/group:Group": [["mixedInstancesPolicy", "launchTemplate", "overrides"]],
+	"aws:ec2/spotFleetRequest:SpotFleetRequest": [["launchSpecifications"], ["launchTemplateConfigs"]],
+	"aws:ec2/fleet:Fleet": [["launchTemplateConfigs"]],
+	"aws:emr/instanceFleet:InstanceFleet": [["instanceTypeConfigs"]],
+	"aws:emr/cluster:Cluster": [["masterInstanceGroup"], ["coreInstanceGroup"], ["masterInstanceFleet", "instanceTypeConfigs"], ["coreInstanceFleet", "instanceTypeConfigs"]],
+	"aws:sagemaker/endpointConfiguration:EndpointConfiguration": [["productionVariants"], ["shadowProductionVariants"]],
+	"aws:opensearch/domain:Domain": [["clusterConfig"]],
+	"aws:elasticsearch/domain:Domain": [["clusterConfig"]],
+}
+
+# Attribute-based instance selection (instanceRequirements): each one the resource under evaluation sets.
+input_instance_requirements := [input.properties.instanceRequirements] if {
+	input.__type == "aws:ec2/launchTemplate:LaunchTemplate"
+	input.properties.instanceRequirements != null
+} else := [o.instanceRequirements |
+	some o in requested_list(input.properties.mixedInstancesPolicy.launchTemplate, "overrides")
+	o.instanceRequirements != null
+] if {
+	input.__type == "aws:autoscaling/group:Group"
+} else := [o.instanceRequirements |
+	some c in requested_list(input.properties, "launchTemplateConfigs")
+	some o in requested_list(c, "overrides")
+	o.instanceRequirements != null
+] if {
+	input.__type in {"aws:ec2/fleet:Fleet", "aws:ec2/spotFleetRequest:SpotFleetRequest"}
+} else := []

@@ -94,9 +94,10 @@ test_lib_input_tags_own_tags_win if {
 	input_tags == {"team": "data", "environment": "prod", "owner": "ana"} with input as lib_cases[0]
 }
 
-test_lib_input_environment_falls_back if {
-	input_environment == "prod" with input as lib_cases[0] with data.stack as lib_stacks[0]
-	input_environment == "staging" with input as lib_cases[1] with data.stack as lib_stacks[0]
+# The stack's configured environment, else its name; never a tag.
+test_lib_input_environment_is_the_stacks if {
+	input_environment == "dev" with input as lib_cases[0] with data.stack as lib_stacks[0]
+	input_environment == "dev" with input as lib_cases[1] with data.stack as lib_stacks[0]
 	input_environment == "dev" with input as lib_cases[3] with data.stack as lib_stacks[0] # unknown tag
 	input_environment == "only-name" with input as lib_cases[3] with data.stack as lib_stacks[1]
 	input_environment == "blank" with input as lib_cases[4] with data.stack as lib_stacks[2]

@@ -3,8 +3,8 @@ package tollgate
 import rego.v1
 
 # Stack rule, advisory: outside prod one NAT gateway is enough (AZ-redundant egress is a prod need), and
-# each one is billed by the hour plus per GB processed. Gateways are counted per environment (a
-# gateway's environment tag, else the stack's); in each environment outside the exempt ones, the first
+# each one is billed by the hour plus per GB processed. Gateways are counted per environment (the stack's:
+# lib.rego's environment, which no tag changes); in an environment outside the exempt ones, the first
 # `max_gateways` in declaration order are fine and each later one gets a finding of its own, so a
 # waiver can name the one gateway it allows.
 

@@ -44,13 +44,14 @@ test_nat_gateway_sprawl_allow_stack_environment_prod if {
 	count(stack_warn_nat_gateway_sprawl) == 0 with input as s with data.stack as {"name": "eu-main", "environment": "prod"}
 }
 
-test_nat_gateway_sprawl_allow_prod_tagged_gateways_in_dev_stack if {
+# The stack decides the environment: prod tags make no exempt gateways in a dev stack.
+test_nat_gateway_sprawl_warn_prod_tagged_gateways_in_dev_stack if {
 	s := {"resources": [tg015_nat_in("nat-a", "prod"), tg015_nat_in("nat-b", "prod"), tg015_nat("nat-dev")]}
-	count(stack_warn_nat_gateway_sprawl) == 0 with input as s with data.stack as {"name": "dev"}
+	stack_warn_nat_gateway_sprawl == {tg015_extra("nat-b", 2, 3, "dev"), tg015_extra("nat-dev", 3, 3, "dev")} with input as s with data.stack as {"name": "dev"}
 }
 
-test_nat_gateway_sprawl_allow_one_per_environment if {
-	s := {"resources": [tg015_nat_in("nat-dev", "dev"), tg015_nat_in("nat-staging", "staging")]}
+test_nat_gateway_sprawl_allow_one_gateway_in_dev if {
+	s := {"resources": [tg015_nat_in("nat-dev", "dev")]}
 	count(stack_warn_nat_gateway_sprawl) == 0 with input as s with data.stack as {"name": "dev"}
 }
 
@@ -84,9 +85,9 @@ test_nat_gateway_sprawl_warn_unlisted_environment if {
 	stack_warn_nat_gateway_sprawl == {tg015_extra("nat-b", 2, 2, "feature-7")} with input as s with data.stack as {"name": "feature-7"}
 }
 
-test_nat_gateway_sprawl_warn_dev_tagged_in_prod_stack if {
+test_nat_gateway_sprawl_allow_dev_tagged_in_prod_stack if {
 	s := {"resources": [tg015_nat_in("nat-a", "dev"), tg015_nat_in("nat-b", "dev"), tg015_nat("nat-prod")]}
-	stack_warn_nat_gateway_sprawl == {tg015_extra("nat-b", 2, 2, "dev")} with input as s with data.stack as {"name": "prod"}
+	count(stack_warn_nat_gateway_sprawl) == 0 with input as s with data.stack as {"name": "prod"}
 }
 
 test_nat_gateway_sprawl_warn_unknown_tag_falls_back_to_stack if {

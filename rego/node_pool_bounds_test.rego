@@ -76,9 +76,10 @@ test_node_pool_bounds_allow_unmanaged_batch if {
 	count(warn_node_pool_bounds) == 0 with input as ce with data.stack as {"name": "dev"}
 }
 
-test_node_pool_bounds_allow_prod_tag_in_dev_stack if {
+# The stack decides the environment: a prod tag buys no prod-sized pool in a dev stack.
+test_node_pool_bounds_deny_prod_tag_in_dev_stack if {
 	ng := tg005_resource("aws:eks/nodeGroup:NodeGroup", "ng", {"scalingConfig": {"minSize": 1, "desiredSize": 1, "maxSize": 20}, "tags": {"environment": "prod"}})
-	count(deny_node_pool_bounds) == 0 with input as ng with data.stack as {"name": "dev"}
+	deny_node_pool_bounds == {tg005_ng_over(20, "dev", 5)} with input as ng with data.stack as {"name": "dev"}
 }
 
 test_node_pool_bounds_allow_other_types if {
@@ -176,4 +177,11 @@ test_node_pool_bounds_deny_and_warn_batch_max_over_cap_desired_unknown if {
 	ce := tg005_batch({"maxVcpus": 100, "desiredVcpus": tg005_unknown})
 	warn_node_pool_bounds == {tg005_cannot(tg005_jobs, "computeResources.desiredVcpus")} with input as ce with data.stack as {"name": "dev"}
 	deny_node_pool_bounds == {tg005_batch_over(100, "dev", 64)} with input as ce with data.stack as {"name": "dev"}
+}
+
+# A secret bound is unknown to the rule: it cannot decide.
+test_node_pool_bounds_warn_secret_max_size if {
+	ng := tg005_ng(1, 1, "[secret]")
+	warn_node_pool_bounds == {tg005_cannot(tg005_ng_label, "scalingConfig.maxSize")} with input as ng with data.stack as {"name": "dev"}
+	count(deny_node_pool_bounds) == 0 with input as ng with data.stack as {"name": "dev"}
 }

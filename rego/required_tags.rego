@@ -29,7 +29,7 @@ required_tags_undecidable if {
 required_tags_missing := {t | some t in data.config["required-tags"].tags} - {k |
 	some k, v in tags
 	is_string(v)
-	trim_space(v) != ""
+	trim(v, blank_chars) != ""
 } if {
 	tags := required_tags_known
 }
@@ -42,10 +42,13 @@ required_tags_ok if {
 	every t in data.config["required-tags"].tags {
 		v := tags[t]
 		is_string(v)
-		trim_space(v) != ""
+		trim(v, blank_chars) != ""
 		not v in unknown_sentinels
 	}
 	tags.environment in data.config["required-tags"].environments
+	tags.environment == stack_environment
+} else if {
+	not required_tags_taggable # it takes no tags (a lifecycle configuration, a policy attachment)
 }
 
 # (Stored event logs carry the description below before each message, so its wording stays: provider
@@ -77,9 +80,18 @@ deny_required_tags contains msg if {
 	env := required_tags_known.environment
 	is_string(env)
 	not env in unknown_sentinels
-	trim_space(env) != ""
+	trim(env, blank_chars) != ""
 	not env in data.config["required-tags"].environments
 	msg := sprintf("%s has environment tag %q; use one of %s", [label(input), env, concat(", ", data.config["required-tags"].environments)])
+}
+
+# The stack decides the environment (lib.rego): a tag that names another one misleads every reader of it.
+deny_required_tags contains msg if {
+	not required_tags_ok
+	env := required_tags_known.environment
+	env in data.config["required-tags"].environments
+	env != stack_environment
+	msg := sprintf("%s has environment tag %q, but its stack's environment is %q, which decides the rules' caps; set the tag to %q (deploy %s resources from a %s stack)", [label(input), env, stack_environment, stack_environment, env, env])
 }
 
 warn_required_tags contains msg if {

@@ -70,9 +70,20 @@ test_required_tags_allow_extra_tags if {
 test_required_tags_allow_every_environment if {
 	every env in ["dev", "staging", "prod"] {
 		tags := object.union(tg001_tags, {"environment": env})
-		count(deny_required_tags) == 0 with input as tg001_bucket(tags) with data.stack as tg001_stack
+		count(deny_required_tags) == 0 with input as tg001_bucket(tags) with data.stack as {"name": env}
 	}
 }
+
+# The stack decides the environment: a tag naming another one is reported, by configured environment or stack name.
+test_required_tags_deny_environment_tag_other_than_the_stacks if {
+	tags := object.union(tg001_tags, {"environment": "prod"})
+	deny_required_tags == {tg001_other_env("prod", "dev")} with input as tg001_bucket(tags) with data.stack as tg001_stack
+	deny_required_tags == {tg001_other_env("prod", "staging")} with input as tg001_bucket(tags)
+		with data.stack as {"name": "ci", "environment": "staging"}
+	not required_tags_ok with input as tg001_bucket(tags) with data.stack as tg001_stack
+}
+
+tg001_other_env(env, stack_env) := sprintf("`raw` (aws:s3/bucket:Bucket) has environment tag %q, but its stack's environment is %q, which decides the rules' caps; set the tag to %q (deploy %s resources from a %s stack)", [env, stack_env, stack_env, env, env])
 
 test_required_tags_allow_tags_only_from_provider_default_tags if {
 	count(deny_required_tags) == 0 with input as tg001_bucket_untagged(tg001_tags) with data.stack as tg001_stack
@@ -323,4 +334,18 @@ test_required_tags_warn_asg_tag_value_unknown if {
 	warn_required_tags == {"`workers` (aws:autoscaling/group:Group): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"} with input as tg001_asg(blocks, {})
 		with data.stack as tg001_stack
 	count(deny_required_tags) == 0 with input as tg001_asg(blocks, {}) with data.stack as tg001_stack
+}
+
+# Zero-width characters (U+200B and friends) count as blank, alone or with whitespace.
+test_required_tags_deny_zero_width_value if {
+	tags := object.union(tg001_tags, {"owner": "\u200b", "team": " \u200d\ufeff "})
+	deny_required_tags == {tg001_lacks("owner, team")} with input as tg001_bucket(tags) with data.stack as tg001_stack
+}
+
+# A secret tag value is unknown to the rule: it cannot decide, even a secret("") or a secret("   ").
+test_required_tags_warn_secret_tag_value if {
+	tags := object.union(tg001_tags, {"owner": "[secret]"})
+	warn_required_tags == {"`raw` (aws:s3/bucket:Bucket): cannot decide required tag owner at preview, its value is unknown until apply; build tags from known values"} with input as tg001_bucket(tags) with data.stack as tg001_stack
+	count(deny_required_tags) == 0 with input as tg001_bucket(tags) with data.stack as tg001_stack
+	warn_required_tags == {tg001_cannot_decide} with input as tg001_bucket("[secret]") with data.stack as tg001_stack
 }

@@ -63,9 +63,10 @@ test_spot_outside_prod_allow_unmanaged_batch if {
 	count(warn_spot_outside_prod) == 0 with input as ce with data.stack as {"name": "dev"}
 }
 
-test_spot_outside_prod_allow_prod_tag_in_dev_stack if {
+# The stack decides the environment: a prod tag buys no on-demand pool in a dev stack.
+test_spot_outside_prod_deny_prod_tag_in_dev_stack if {
 	ng := tg006_resource("aws:eks/nodeGroup:NodeGroup", "ng", {"capacityType": "ON_DEMAND", "tags": {"environment": "prod"}})
-	count(deny_spot_outside_prod) == 0 with input as ng with data.stack as {"name": "dev"}
+	deny_spot_outside_prod == {tg006_ng_on("ON_DEMAND", "dev")} with input as ng with data.stack as {"name": "dev"}
 }
 
 test_spot_outside_prod_allow_other_types if {
@@ -93,9 +94,9 @@ test_spot_outside_prod_deny_unlisted_environment if {
 	deny_spot_outside_prod == {tg006_ng_on("ON_DEMAND", "feature-x")} with input as tg006_node_group("ON_DEMAND") with data.stack as {"name": "feature-x"}
 }
 
-test_spot_outside_prod_deny_dev_tag_in_prod_stack if {
+test_spot_outside_prod_allow_dev_tag_in_prod_stack if {
 	ng := tg006_resource("aws:eks/nodeGroup:NodeGroup", "ng", {"capacityType": "ON_DEMAND", "tags": {"environment": "dev"}})
-	deny_spot_outside_prod == {tg006_ng_on("ON_DEMAND", "dev")} with input as ng with data.stack as {"name": "prod"}
+	count(deny_spot_outside_prod) == 0 with input as ng with data.stack as {"name": "prod"}
 }
 
 test_spot_outside_prod_deny_batch_ec2_and_fargate if {

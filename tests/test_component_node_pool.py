@@ -100,8 +100,28 @@ def test_prod_on_demand_pool_keeps_one_node(res):
     assert ng["labels"]["capacity-type"] == "on_demand"
 
 
-def test_no_findings_under_the_current_rules(snapshot):
-    _, findings = evaluate(snapshot)
+# Each pool in a stack of its own environment (the stack decides it, not a tag), with the budget a stack needs.
+POOL_STACKS = {
+    "dev": 'TaggedNodePool("web", TaggedNodePoolArgs(**common, tags=tags, instance_types=["m5.large", "m6i.large", '
+           '"t3.large"], max_size=3, off_hours=OffHours(time_zone="Europe/Berlin")))',
+    "staging": 'TaggedNodePool("gpu", TaggedNodePoolArgs(**common, tags=tags, instance_types=["g4dn.xlarge", '
+               '"g5.xlarge"], max_size=2))',
+    "prod": 'TaggedNodePool("core", TaggedNodePoolArgs(**common, tags=tags, instance_types=["m5.xlarge"], '
+            'capacity_type=CapacityType.ON_DEMAND, max_size=6))',
+}
+
+
+@pytest.mark.parametrize("env", sorted(POOL_STACKS))
+def test_no_findings_under_the_current_rules(tmp_path, env):
+    program = f"""
+from tollgate_components.node_pool import TaggedNodePool, TaggedNodePoolArgs, OffHours, CapacityType
+from tollgate_components.cost_budget import CostBudget, CostBudgetArgs
+tags = {dict(TAGS, environment=env)!r}
+common = dict(cluster_name="ml", node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-0a1b"])
+{POOL_STACKS[env]}
+CostBudget("budget", CostBudgetArgs(limit_usd=500, tags=tags))
+"""
+    _, findings = evaluate(capture_source(tmp_path, program, {"tollgate:environment": env}, stack=env))
     assert findings == []
 
 

@@ -43,6 +43,9 @@ DEV = {"tollgate:environment": "dev"}
 SCENARIOS = {
     **{name: (FIXTURES / name, "dev", None) for name in
        ("compliant", "untagged", "oversized", "unknown_type", "transforms", "secrets")},
+    # Issue 22's evasions: a prod tag in a dev stack, secrets, new types, an ambiguous lifecycle link, misses.
+    **{name: (FIXTURES / name, "dev", None) for name in
+       ("evasions_env_tag", "evasions_secrets", "evasions_types", "evasions_lifecycle", "evasions_misses")},
     "structure": (FIXTURES / "structure", "test", None),
     "compute": (COMPUTE, "dev", DEV),
     "k8s": (K8S, "dev", DEV),

@@ -109,9 +109,12 @@ def test_default_tags_arrive_json_encoded_as_the_sdk_sends_provider_inputs(pack)
     assert analyze(pack, {}, {"region": "us-east-1", "defaultTags": json.dumps({"tags": TAGS})}) == []
 
 
-def test_a_secret_tag_value_counts_as_present(pack):
+def test_a_secret_tag_value_is_undecided(pack):
+    """A secret is unknown to the rules (RULES.md): the tag cannot be checked, as an unknown one; no value shown."""
     tags = dict(TAGS, owner={SIG_KEY: SECRET_SIG, "value": "someone@example.com"})
-    assert analyze(pack, {"tags": tags}) == []
+    [diag] = analyze(pack, {"tags": tags})
+    assert (diag.policyName, diag.enforcementLevel) == ("required-tags" + UNDECIDED, pb.ADVISORY)
+    assert "cannot decide required tag owner" in diag.message and "someone@example.com" not in diag.message
 
 
 def test_a_bucket_lacking_tags_gets_exactly_the_engine_message(pack, rules):
@@ -151,19 +154,22 @@ def test_policy_config_can_lower_a_rule_to_advisory():
 
 # --- the pack and the engine agree, on real programs -----------------------------------------------
 
+# An instance without rootBlockDevice gets ebs-gp3's advisory: its AMI decides the root volume's type.
 SCENARIOS = {  # fixture -> (rule, resource, enforcement) of every finding it must produce
-    "compliant": set(),
+    "compliant": {("ebs-gp3", "bastion", "advisory")},
     "untagged": {("required-tags", "logs", "mandatory"), ("required-tags", "bastion", "mandatory"),
                  ("required-tags", "scratch", "mandatory"), ("bucket-lifecycle", "logs", "mandatory"),
-                 ("bucket-lifecycle", "scratch", "mandatory"), ("budget-required", "tg-untagged-dev", "mandatory")},
+                 ("bucket-lifecycle", "scratch", "mandatory"), ("budget-required", "tg-untagged-dev", "mandatory"),
+                 ("ebs-gp3", "bastion", "advisory")},
     "oversized": {("instance-size-cap", "trainer", "mandatory"), ("instance-size-cap", "mystery", "mandatory"),
                   ("instance-size-cap", "gpu", "mandatory"), ("spot-outside-prod", "gpu", "mandatory"),
-                  ("budget-required", "tg-oversized-dev", "mandatory")},
+                  ("budget-required", "tg-oversized-dev", "mandatory"), ("ebs-gp3", "trainer", "advisory"),
+                  ("ebs-gp3", "mystery", "advisory")},
     "unknown_type": {("instance-size-cap", "worker", "advisory"), ("instance-size-cap", "workers", "advisory"),
                      ("gpu-approval", "worker", "advisory"), ("gpu-approval", "workers", "advisory"),
                      ("spot-outside-prod", "workers", "mandatory"), ("required-tags", "exports", "advisory"),
                      ("bucket-lifecycle", "exports", "mandatory"),
-                     ("budget-required", "tg-unknown-type-dev", "mandatory")},
+                     ("budget-required", "tg-unknown-type-dev", "mandatory"), ("ebs-gp3", "worker", "advisory")},
 }
 
 

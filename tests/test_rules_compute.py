@@ -1,7 +1,8 @@
 """Compute and database rules (TG003-TG007) on real pulumi-aws programs: one capture per program, the
 findings of each rule asserted exactly (urn, enforcement, message); every other rule's are ignored.
 
-The dev stack holds resources of every environment: an `environment` tag beats the stack's environment.
+The dev stack holds resources tagged staging and prod: the stack decides the environment, so every one is
+judged by the dev caps (and its tag is a required-tags finding, not asserted here).
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ def test_gpu_approval(compute):
         ("dev-gpu", "mandatory", f"{label('dev-gpu', NG)} uses GPU type g4dn.xlarge (1 nvidia t4 GPU) in dev, where GPU "
                                  "and accelerator types are not allowed; use a CPU instance type, or run GPU and "
                                  "accelerator work in staging or prod"),
-        ("train", "mandatory", f"{label('train', NG)} uses GPU type p3.8xlarge (4 nvidia v100 GPUs, 32 vCPU) in staging, "
-                               "a large GPU or accelerator type (4+ GPUs or accelerators, or 32+ vCPU) that needs an "
-                               "approval: add a waiver, or pick a smaller type (e.g. g5.xlarge, inf2.xlarge)"),
-    }  # infer (small GPUs in staging), core and the CPU-only pools pass
+        ("train", "mandatory", f"{label('train', NG)} uses GPU type p3.8xlarge (4 nvidia v100 GPUs) in dev, where GPU "
+                               "and accelerator types are not allowed; use a CPU instance type, or run GPU and "
+                               "accelerator work in staging or prod"),
+        *(("infer", "mandatory", f"{label('infer', NG)} uses GPU type {gpu} in dev, where GPU and accelerator types are "
+                                 "not allowed; use a CPU instance type, or run GPU and accelerator work in staging or prod")
+          for gpu in ("g4dn.xlarge (1 nvidia t4 GPU)", "g5.xlarge (1 nvidia a10g GPU)")),
+    }  # a staging tag allows no GPU in a dev stack; core and the CPU-only pools pass
 
 
 def test_database_size_cap(compute):
@@ -58,7 +62,12 @@ def test_database_size_cap(compute):
                                  "serverlessv2ScalingConfiguration.maxCapacity on the cluster"),
         ("aurora-2", "advisory", f"{label('aurora-2', AURORA)}: cannot decide the database size cap at preview, "
                                  "instanceClass is unknown until apply"),
-    }  # small (dev, medium), ledger (prod, 4xlarge), sessions (staging, xlarge) and the Aurora cluster pass
+        ("ledger", "mandatory", f"{label('ledger', RDS)} uses instanceClass db.r6g.4xlarge, over the dev cap of *.medium; "
+                                "pick a class of size medium or smaller or get a waiver"),
+        ("sessions", "mandatory", f"{label('sessions', 'aws:elasticache/replicationGroup:ReplicationGroup')} uses nodeType "
+                                  "cache.r6g.xlarge, over the dev cap of *.medium; pick a class of size medium or smaller "
+                                  "or get a waiver"),
+    }  # small (dev, medium) and the Aurora cluster pass; prod and staging tags buy no bigger class
 
 
 def test_node_pool_bounds(compute):
@@ -71,7 +80,9 @@ def test_node_pool_bounds(compute):
                                  "lower maxSize to at most 5 or get a waiver"),
         ("etl", "mandatory", f"{label('etl', CE)} allows up to 128 vCPU (computeResources.maxVcpus), over the dev cap of "
                              "64 vCPU; lower maxVcpus to at most 64 (tollgate_components.SpotComputeEnvironment) or get a waiver"),
-    }  # infer, core (prod: cap 50), edge and etl-spot (64, at the cap) pass
+        ("core", "mandatory", f"{label('core', NG)} allows up to 6 nodes (scalingConfig.maxSize), over the dev cap of 5 "
+                              "nodes; lower maxSize to at most 5 (tollgate_components.TaggedNodePool) or get a waiver"),
+    }  # infer, edge and etl-spot (64, at the cap) pass; core's prod tag buys no prod cap
 
 
 def test_spot_outside_prod(compute):
@@ -81,7 +92,9 @@ def test_spot_outside_prod(compute):
                                  "(tollgate_components.TaggedNodePool does)"),
         ("etl", "mandatory", f"{label('etl', CE)} runs EC2 (on-demand) capacity in dev; set computeResources.type SPOT or "
                              "FARGATE_SPOT outside prod (tollgate_components.SpotComputeEnvironment does)"),
-    }  # train and infer are SPOT, core is ON_DEMAND in prod, etl-spot is SPOT
+        ("core", "mandatory", f"{label('core', NG)} runs ON_DEMAND capacity in dev; set capacityType SPOT outside prod "
+                              "(tollgate_components.TaggedNodePool does)"),
+    }  # train, infer and etl-spot are SPOT; core's prod tag buys no on-demand pool
 
 
 def test_scale_to_zero_outside_prod(compute):
@@ -90,4 +103,6 @@ def test_scale_to_zero_outside_prod(compute):
                                 "set minSize to 0 so it scales to zero (tollgate_components.TaggedNodePool does)"),
         ("etl", "advisory", f"{label('etl', CE)} keeps 2 vCPU running while idle in dev (computeResources.minVcpus 2); set "
                             "minVcpus to 0 so it scales to zero (tollgate_components.SpotComputeEnvironment does)"),
-    }  # core keeps 2 nodes in prod; the other pools scale to zero
+        ("core", "advisory", f"{label('core', NG)} keeps 2 nodes running while idle in dev (scalingConfig.minSize 2); "
+                             "set minSize to 0 so it scales to zero (tollgate_components.TaggedNodePool does)"),
+    }  # the other pools scale to zero

@@ -1,8 +1,8 @@
 """Kubernetes rules (TG012-TG014) on real pulumi-kubernetes programs: one capture per program, the
 findings of each rule asserted exactly (resource, enforcement, message); every other rule's are ignored.
 
-The dev stack (replica cap 3) holds a prod-labelled StatefulSet: an `environment` label plays the
-part of the AWS environment tag.
+The dev stack (replica cap 3) holds a prod-labelled StatefulSet: the stack decides the environment, so
+the label buys it no prod cap.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def test_k8s_resource_limits(k8s):
                                f"requests.memory, limits.cpu, limits.memory; {SIZE_IT}"),
         ("tuned", "advisory", f"{label('tuned', DEPLOYMENT)}: cannot check spec.replicas at preview, it is unknown "
                               "until apply; build it from known values"),
+        ("ledger", "mandatory", f"{label('ledger', 'kubernetes:apps/v1:StatefulSet')} runs 20 replicas, over the dev "
+                                "cap of 3; set spec.replicas to at most 3 (or scale with an HPA within the cap) or get a waiver"),
     }
 
 

@@ -131,10 +131,13 @@ def test_preview_of_a_program_prints_no_secret_in_any_format(capsys, tmp_path, p
 
 
 def test_rules_read_secrets_as_secret_and_say_so(capsys, project):
-    """The rules saw the resources (a secret instance type cannot be sized): their messages say "[secret]"."""
+    """The rules saw the resources, and a secret where a rule needs the value is unknown to it (RULES.md): a
+    secret instance type cannot be sized, a secret tag cannot be checked; no message takes "[secret]" as a value."""
     _, out, _ = run(capsys, "preview", "--cwd", str(project), "--stack", "dev", "--format", "json")
     messages = [f["message"] for f in json.loads(out)["findings"] if f["name"] in ("web", "db")]
-    assert any("[secret]" in m for m in messages), messages
+    assert any("cannot decide the instance size cap at preview" in m for m in messages), messages
+    assert any("cannot decide required tag environment at preview" in m for m in messages), messages
+    assert not any("[secret]" in m for m in messages), messages
 
 
 def test_remediation_and_policy_config_print_no_secret(capsys, tmp_path, project):

@@ -3,7 +3,8 @@
 rule_input is the one builder: of a snapshot's resources here (resource_input, for the embedded engine and
 an OPA server alike) and of what the Pulumi CLI tells the pack (policy_pack/rego_policies.py). Options
 arrive already in the rules' shape (capture/options.py). Secrets read as "[secret]": a snapshot never holds
-their value, and the pack blinds them before any policy sees them.
+their value, and the pack blinds them before any policy sees them; the rules take "[secret]" as a value unknown
+at preview (rego/lib.rego's unknown_sentinels), so a rule that needs it cannot decide and says so.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def provider_input(resource: Resource) -> Optional[dict[str, Any]]:
 
 
 def stack_doc(snapshot: Snapshot) -> dict[str, Any]:
-    """The stack as the rules see it (data.stack): the environment fallback of a resource without a tag."""
+    """The stack as the rules see it (data.stack): its environment is every resource's, whatever their tags."""
     return {"name": snapshot.stack, "environment": snapshot.environment}
 
 

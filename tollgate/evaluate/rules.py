@@ -144,10 +144,32 @@ def reference_data() -> dict[str, Any]:
     names = {"instance_types": "EC2 instance types", "db": "RDS instance classes", "cache": "ElastiCache node types"}
     dates = {"instance_types": table["as_of"]["ec2_instance_types"], "db": table["as_of"]["rds_classes"],
              "cache": table["as_of"]["cache_node_types"]}
-    return {"instance_types": {t: _rule_spec(spec) for t, spec in table["ec2_instance_types"].items()},
+    ec2 = {t: _rule_spec(spec) for t, spec in table["ec2_instance_types"].items()}
+    return {"instance_types": {**ec2, **_other_node_types()},
             "database_classes": {"db": _class_specs(table["rds_classes"]), "cache": _class_specs(table["cache_node_types"])},
             "aws": {"taggable_types": {t: True for t in sorted(taggable_types())},
                     "tables": {k: {"name": names[k], "as_of": dates[k]} for k in names}}}
+
+
+# Node types sold by Redshift and OpenSearch that are no EC2 type, as the rules read them (lib.rego keys a
+# Redshift type `redshift.<type>`; an OpenSearch type is read without `.search`). Sources: the Amazon Redshift
+# Management Guide, "Node type details" (current RA3 and DC2 types), and the Amazon OpenSearch Service
+# Developer Guide, "Supported instance types" (OR1, OR2, OM2, OI2: 1 vCPU medium, 2 large, 4 xlarge, 4N Nxlarge).
+REDSHIFT_NODE_TYPES = {"ra3.large": (2, 16), "ra3.xlplus": (4, 32), "ra3.4xlarge": (12, 96),
+                       "ra3.16xlarge": (48, 384), "dc2.large": (2, 15), "dc2.8xlarge": (32, 244)}
+OPENSEARCH_FAMILIES = {"or1": 8, "or2": 8, "om2": 4, "oi2": 8}  # GiB of memory per vCPU
+OPENSEARCH_SIZES = {"medium": 1, "large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32,
+                    "12xlarge": 48, "16xlarge": 64}
+
+
+def _other_node_types() -> dict[str, Any]:
+    def spec(vcpu: int, memory: float) -> dict[str, Any]:
+        return {"vcpu": vcpu, "memory_gib": memory, "gpus": 0, "accelerators": 0, "accelerated": False}
+
+    redshift = {f"redshift.{t}": spec(v, m) for t, (v, m) in REDSHIFT_NODE_TYPES.items()}
+    search = {f"{f}.{size}": spec(v, v * gib) for f, gib in OPENSEARCH_FAMILIES.items()
+              for size, v in OPENSEARCH_SIZES.items()}
+    return {**redshift, **search}
 
 
 def _rule_spec(spec: dict[str, Any]) -> dict[str, Any]:
