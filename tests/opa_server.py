@@ -4,7 +4,7 @@ engine), answering the slice of OPA's REST API that Tollgate speaks, with OPA's 
 - PUT/DELETE /v1/policies/<id> compiles the whole module set as it would be after the change and answers
   400 `{code, message, errors: [{code, message, location: {file, row}}]}` when it does not compile, leaving
   the set as it was; GET /v1/policies lists the ids.
-- PUT /v1/data/<path> replaces that document (204).
+- PUT /v1/data/<path> replaces that document (204); GET reads it back (`{}` when there is none).
 - POST /v1/data/<path> evaluates it with `input`; an evaluation error is 500 with the same error shape.
   OPA by default turns a builtin error into an undefined value (the rule does not fire); this server
   evaluates only with `?strict-builtin-errors=true`, as Tollgate asks, and refuses a query without it
@@ -97,6 +97,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.requests.append(("GET", self.path))
         if self.path.rstrip("/") == "/v1/policies":
             self._reply(200, {"result": [{"id": k, "raw": v} for k, v in self.state.modules.items()]})
+        elif self.path.startswith("/v1/data/"):  # a data document as written (undefined: no result)
+            node: Any = self.state.data
+            for key in urlparse(self.path).path[len("/v1/data/"):].split("/"):
+                node = node.get(key) if isinstance(node, dict) else None
+            self._reply(200, {} if node is None else {"result": node})
         else:
             self._reply(404, {"code": "resource_not_found", "message": self.path})
 

@@ -72,6 +72,10 @@ def test_opa_server_path_gives_the_embedded_findings(rules):
         # One query a judged snapshot (two per scenario: default and tuned), the input sent once, strictly.
         posts = [path for method, path in opa.state.requests if method == "POST"]
         assert posts == ["/v1/data/tollgate_driver/results?strict-builtin-errors=true"] * (2 * len(SCENARIOS))
+        # The next run finds the rules and data as it would write them: it writes nothing (no recompilation).
+        opa.state.requests.clear()
+        OpaServer(opa.url, rules).load()
+        assert [method for method, _ in opa.state.requests] == ["GET"] * (1 + 4)
 
 
 @pytest.mark.skipif(not os.environ.get("OPA_URL"), reason="set OPA_URL to run against a real OPA server")

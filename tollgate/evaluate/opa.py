@@ -5,7 +5,8 @@ returns the same RuleResults. Spoken over OPA's REST API with the standard libra
 - load: the rule files go up as one module (the embedded engine's merged module, whose positions map back
   to the files), then any file that cannot join it, then the driver, because OPA compiles the whole module
   set on every PUT and refuses a module whose helpers are not loaded yet. Tollgate owns the policy ids
-  under `tollgate/`; one it no longer writes (an older Tollgate's per-file modules) is deleted first.
+  under `tollgate/`; one it no longer writes (an older Tollgate's per-file modules) is deleted first. What
+  the server holds already, as it is, is not written again.
 - evaluate: one query (`tollgate_driver.results`) per preview, the input sent once, with strict builtin
   errors, so a builtin error is an answer of 500, never an undefined value that passes. Only then is each
   rule queried alone, to tell which one failed.
@@ -100,17 +101,20 @@ class OpaServer:
         return {POLICY_PREFIX + name: text for name, text in ordered.items()}
 
     def load(self) -> None:
-        """Write the rules and data; a server that refuses them is an error (exit 2), never a pass."""
+        """Write the rules and data the server does not hold already (a shared server keeps them from one run
+        to the next, and every write of a policy recompiles the whole set); a server that refuses them is an
+        error (exit 2), never a pass."""
         modules = self._modules()
         try:
-            listed = self._request("GET", "/v1/policies").get("result") or []
-            stale = [p["id"] for p in listed if isinstance(p, dict) and str(p.get("id", "")).startswith(POLICY_PREFIX)
-                     and p["id"] not in modules]
-            self._delete(stale)
+            listed = {str(p.get("id")): p.get("raw") for p in self._request("GET", "/v1/policies").get("result") or []
+                      if isinstance(p, dict)}
+            self._delete([i for i in listed if i.startswith(POLICY_PREFIX) and i not in modules])
             for policy_id, text in modules.items():
-                self._request("PUT", f"/v1/policies/{quote(policy_id)}", text.encode("utf-8"), "text/plain")
+                if listed.get(policy_id) != text:
+                    self._request("PUT", f"/v1/policies/{quote(policy_id)}", text.encode("utf-8"), "text/plain")
             for root, value in _data(self.rules).items():
-                self._request("PUT", f"/v1/data/{root}", json.dumps(value).encode("utf-8"))
+                if self._request("GET", f"/v1/data/{root}").get("result") != value:
+                    self._request("PUT", f"/v1/data/{root}", json.dumps(value).encode("utf-8"))
         except _Refused as exc:
             raise TollgateError(f"OPA server {self.url}: refused the rules (HTTP {exc.status}): {exc}",
                                 fix="fix the rule the server names; `pytest tests/test_rego.py` runs the rules' "
