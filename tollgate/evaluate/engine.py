@@ -147,9 +147,7 @@ class RuleSet:
             if query in ("results", "resource_results"):
                 module, members = group_module(self.rules, driver, *(span or (0, len(driver["resources"]))))
                 if module:
-                    groups = engine.clone()
-                    groups.add_policy(f"{GROUPS_PACKAGE}.rego", module)
-                    groups.add_data(members)
+                    groups = _grouped(engine, module, members)
                     found += self._results(groups, "results", GROUPS_PACKAGE)
                     self.done_with(groups)
             if query in ("results", "stack_results"):
@@ -194,10 +192,7 @@ class RuleSet:
             if engine is None:
                 driver = self.driver_input([doc], stack, config)
                 module, members = group_module(self.rules, driver, 0, 1)
-                engine = self._base.clone()
-                engine.add_data({"stack": driver["stack"], "config": driver["config"]})
-                engine.add_policy(f"{GROUPS_PACKAGE}.rego", module)
-                engine.add_data(members)
+                engine = _grouped(self.local(driver), module, members)
                 if len(engines) >= 256:  # bounded: one engine per resource type's rules, per config in force
                     engines.clear()
                 engines[key] = engine
@@ -247,6 +242,14 @@ class RuleSet:
                  if not p.name.endswith("_test.rego")}
         found["tollgate_driver.rego"] = driver_module(self.rules)
         return found
+
+
+def _grouped(local: regorus.Engine, module: str, members: dict[str, Any]) -> regorus.Engine:
+    """A copy of a local() engine that also holds group_module's module and data."""
+    groups = local.clone()
+    groups.add_policy(f"{GROUPS_PACKAGE}.rego", module)
+    groups.add_data(members)
+    return groups
 
 
 def engine_message(exc: Exception | str, with_position: bool = True) -> str:
