@@ -71,8 +71,8 @@ def load_rules(names: list[str], rules_dir: Path = RULES_DIR) -> Evaluator:
 
 def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
     """A policy (or two) per listed Rego rule, then the Python-only tag remediation and TG011."""
-    serve()
     rules = load_rules(names, rules_dir)
+    serve(rules)
     made = [policy for name in names for policy in _rule_policies(rules, rules.rules.rule(name))]
     return made + [tag_remediation(rules), cost_within_budget(rules)]
 
@@ -179,7 +179,7 @@ def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: st
 
     def judge(call: Call, settings: Optional[dict[str, Any]]) -> list[tuple[str, Optional[str]]]:
         # a resource rule's result has no urn: the diagnostic is about the resource analyzed
-        return [(r.message, r.urn) for r in call.results(*config(settings)) if r.rule == rule and reports(r)]
+        return [(r.message, r.urn) for r in call.results(*config(settings)).get(rule.name, ()) if reports(r)]
 
     if rule.scope == "stack":
         validate = _validate(judge, lambda args: Call(rules, [_input(r, [d.urn for d in r.dependencies], {

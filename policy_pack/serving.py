@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, lru_cache
 from pathlib import Path
@@ -41,24 +43,33 @@ SERVICER = _pulumi_policy._PolicyAnalyzerServicer
 # What `serve` reads of the SDK's servicer; a version without one of them is served by the SDK itself.
 INTERNALS = ("_PolicyAnalyzerServicer__policies", "_get_enforcement_level", "_create_report_violation",
              "_get_policy_config", "_get_resource_options", "_configure_runtime_settings")
+# The SDK's policy config and enforcement levels, which Configure replaces (a new dict each): `_plan` keeps
+# its work while they are the same objects, and redoes it each call should an SDK keep them otherwise.
+CONFIG_STATE = ("_PolicyAnalyzerServicer__policy_pack_config",
+                "_PolicyAnalyzerServicer__policy_pack_config_enforcement_level")
 
 
 class Evaluator:
     """The pack's one RuleSet, on a thread of its own.
 
     A regorus engine is bound to the thread that made it (pyo3 `unsendable`: another thread using it
-    panics), while the pack's gRPC server answers on a pool of threads; so the RuleSet is built on one
-    dedicated thread and every evaluation is handed to that thread (once a call: the Call shares it).
+    panics). So the RuleSet is built on one dedicated thread, and the pack's gRPC server answers on that
+    same thread (`serve` hands it to the server as its pool): a call evaluates where it is answered. Any
+    other thread (a test calling the servicer, an SDK that makes its pool otherwise) hands the evaluation
+    to the engine's thread and waits.
     """
 
     def __init__(self, rules_dir: Path):
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rego")
-        self.rules: RuleSet = self._thread.submit(RuleSet, rules_dir).result()
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rego")
+        self.rules: RuleSet = self.thread.submit(RuleSet, rules_dir).result()
+        self._owner = self.thread.submit(threading.get_ident).result()
 
     def run(self, method: str, *args: Any, **kwargs: Any) -> tuple[RuleResult, ...]:
         """A RuleSet method on the engine's thread; a rule that fails to evaluate fails the call."""
+        evaluate = getattr(self.rules, method)
         try:
-            results, errors = self._thread.submit(getattr(self.rules, method), *args, **kwargs).result()
+            results, errors = (evaluate(*args, **kwargs) if threading.get_ident() == self._owner
+                               else self.thread.submit(evaluate, *args, **kwargs).result())
         except (Exception, KeyboardInterrupt):
             raise
         except BaseException as exc:  # a Rust panic (pyo3's PanicException) is not an Exception: gRPC would
@@ -73,8 +84,8 @@ class Evaluator:
         """Frees the RuleSet on its own thread, as an engine must be (the pack's process never needs to)."""
         def free() -> None:
             del self.rules
-        self._thread.submit(free).result()
-        self._thread.shutdown()
+        self.thread.submit(free).result()
+        self.thread.shutdown()
 
 
 class Call:
@@ -85,13 +96,17 @@ class Call:
                  resources: Callable[[], list[Resource]] = list):
         self.rules, self.docs, self.stack_call, self._resources, self._results = rules, docs, stack_call, resources, {}
 
-    def results(self, config_key: str, config: dict[str, Any]) -> tuple[RuleResult, ...]:
+    def results(self, config_key: str, config: dict[str, Any]) -> dict[str, list[RuleResult]]:
+        """The results under a policy config, by rule name (each policy reads its rule's share)."""
         if config_key not in self._results:
             if self.stack_call:  # the stack rules only: Analyze judged each resource
                 found = self.rules.run("evaluate", self.docs, stack(), config, query="stack_results")
             else:
                 found = self.rules.run("evaluate_resource", self.docs[0], stack(), config, config_key)
-            self._results[config_key] = found
+            by_rule: dict[str, list[RuleResult]] = {}
+            for result in found:
+                by_rule.setdefault(result.rule.name, []).append(result)
+            self._results[config_key] = by_rule
         return self._results[config_key]
 
     def resources(self) -> list[Resource]:
@@ -108,8 +123,25 @@ def stack() -> dict[str, Optional[str]]:
 
 
 
-def serve() -> None:
-    """The pack answers Analyze and AnalyzeStack itself (see the module docstring). Once."""
+class _ServerPool:
+    """What pulumi-policy's PolicyPack reads as `concurrent.futures` when it makes its gRPC server: the
+    server's pool is the engine's thread, so a call is answered where it is evaluated (no hand-off a call).
+    The CLI calls the pack one call at a time; a second call waits for the first, as its evaluation would."""
+
+    def __init__(self, evaluator: "Evaluator"):
+        self._evaluator = evaluator
+
+    def ThreadPoolExecutor(self, *args: Any, **kwargs: Any) -> ThreadPoolExecutor:  # noqa: N802 (the SDK's name)
+        return self._evaluator.thread
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(futures, name)
+
+
+def serve(rules: Evaluator) -> None:
+    """The pack answers Analyze and AnalyzeStack itself (see the module docstring), on the engine's thread."""
+    if getattr(_pulumi_policy, "futures", None) is futures or isinstance(_pulumi_policy.futures, _ServerPool):
+        _pulumi_policy.futures = _ServerPool(rules)  # else the SDK makes its pool otherwise: calls hand off
     for method, stack_call in (("Analyze", False), ("AnalyzeStack", True)):
         original = getattr(SERVICER, method)
         if getattr(original, "_tollgate_serves", False):
@@ -139,26 +171,45 @@ def _own_policies(servicer: Any) -> Optional[list[Policy]]:
 def _serve(servicer: Any, own: list[Policy], request: Any, stack_call: bool) -> Any:
     """pulumi-policy's Analyze / AnalyzeStack loop, each policy judging the one Call."""
     response = proto.AnalyzeResponse()
-    kind = StackValidationPolicy if stack_call else ResourceValidationPolicy
     call = None
-    for policy in own:
-        level = servicer._get_enforcement_level(policy)
-        if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
-            continue
-        if not stack_call and not policy.has_validation():  # a remediation only
+    for policy, level, settings in _plan(servicer, own, stack_call):
+        if level is None:  # a remediation only
             response.not_applicable.append(proto.PolicyNotApplicable(
                 policy_name=policy.name, reason="Policy does not implement validate"))
             continue
-        if level == EnforcementLevel.REMEDIATE:  # still violated after remediation: reported as mandatory
-            level = EnforcementLevel.MANDATORY
         call = call or _request_call(servicer, policy._tollgate_rules, request, stack_call)
-        violations = policy._tollgate_judge(call, servicer._get_policy_config(policy.name))
+        violations = policy._tollgate_judge(call, settings)
         if violations:
             report = servicer._create_report_violation(response, policy.name, policy.description, level,
                                                        policy.severity)
             for message, urn in violations:
                 report(message, urn)
     return response
+
+
+def _plan(servicer: Any, own: list[Policy], stack_call: bool) -> list[tuple[Policy, Any, Optional[dict]]]:
+    """The policies a call runs: (policy, level, its config), or (policy, None, None) for one that is not
+    applicable. Worked out again after a Configure, which replaces the SDK's two config dicts (CONFIG_STATE);
+    judges read their config and do not change it, so one copy of it serves every call."""
+    state = tuple(servicer.__dict__.get(name) for name in CONFIG_STATE)
+    plans = servicer.__dict__.setdefault("_tollgate_plans", {})
+    known = plans.get(stack_call)
+    if known is not None and None not in state and all(a is b for a, b in zip(known[0], state)):
+        return known[1]
+    kind = StackValidationPolicy if stack_call else ResourceValidationPolicy
+    plan = []
+    for policy in own:
+        level = servicer._get_enforcement_level(policy)
+        if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
+            continue
+        if not stack_call and not policy.has_validation():
+            plan.append((policy, None, None))
+            continue
+        if level == EnforcementLevel.REMEDIATE:  # still violated after remediation: reported as mandatory
+            level = EnforcementLevel.MANDATORY
+        plan.append((policy, level, servicer._get_policy_config(policy.name)))
+    plans[stack_call] = (state, plan)
+    return plan
 
 
 def _request_call(servicer: Any, rules: Evaluator, request: Any, stack_call: bool) -> Call:

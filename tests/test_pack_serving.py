@@ -156,6 +156,40 @@ def test_the_fast_path_answers_as_the_sdk_under_a_policy_config(policies):
     assert "instance-size-cap" in names and "ebs-gp3" not in names
 
 
+def test_the_pack_serves_on_the_engines_thread_with_the_same_answers(policies):
+    """The pack's gRPC server pool is the engine's own thread (`_ServerPool`): a call evaluates where it is
+    answered, without a hand-off, and answers as a call from another thread does."""
+    engine_thread = policies[0]._tollgate_rules.thread
+    assert sdk.futures.ThreadPoolExecutor(max_workers=4) is engine_thread  # what PolicyPack makes its server with
+    estate = generate.snapshot(150).resources
+    requests = [pb.AnalyzeRequest(**_resource_fields(r)) for r in estate]
+    stack_request = pb.AnalyzeStackRequest(resources=[_analyzer_resource(r) for r in estate])
+    fast, slow = servicer(policies, True), servicer(policies, False)
+    on_engine = engine_thread.submit(lambda: [fast.Analyze(r, None) for r in requests]
+                                     + [fast.AnalyzeStack(stack_request, None)]).result()
+    assert on_engine == [slow.Analyze(r, None) for r in requests] + [slow.AnalyzeStack(stack_request, None)]
+    assert any(response.diagnostics for response in on_engine)
+
+
+def test_a_configure_between_calls_changes_the_next_answer(policies):
+    """The fast path keeps its list of policies, levels and configs between calls: a Configure replaces it."""
+    [request] = [r for r in odd_requests() if r.name == "odd1"]
+    made = servicer(policies, True)
+    before = made.Analyze(request, None)
+    assert {"ebs-gp3", "instance-size-cap"} <= {d.policyName for d in before.diagnostics}
+    config = {"ebs-gp3": (pb.DISABLED, {}), "instance-size-cap": (pb.MANDATORY, {"max_vcpu": {"dev": 64}})}
+    configure = pb.ConfigureAnalyzerRequest()
+    for name, (level, props) in config.items():
+        configure.policyConfig[name].enforcementLevel = level
+        configure.policyConfig[name].properties.update(props)
+    made.Configure(configure, None)
+    after = made.Analyze(request, None)
+    assert after == servicer(policies, False, config=config).Analyze(request, None)
+    assert not {"ebs-gp3", "instance-size-cap"} & {d.policyName for d in after.diagnostics}
+    made.Configure(pb.ConfigureAnalyzerRequest(), None)
+    assert made.Analyze(request, None) == before
+
+
 def test_the_fast_decoding_is_the_sdks_decoding_then_plain(pack):
     serving = sys.modules["serving"]  # policy_pack/serving.py, as rego_policies imported it
     """Value for value (2.0 is 2, a secret "[secret]"), not only where a rule's verdict shows it."""

@@ -196,9 +196,10 @@ class RuleSet:
                 if len(engines) >= 256:  # bounded: one engine per resource type's rules, per config in force
                     engines.clear()
                 engines[key] = engine
-            engine.set_input({"resources": [doc]})
+            engine.set_input(doc)  # the resource is the input: its group's rows need no `with input` context
             # a rule, not a query: the engine parses and plans no query text, a fixed cost a call here
-            return self.results(json.loads(engine.eval_rule_as_json(f"data.{GROUPS_PACKAGE}.results"))), {}
+            rows = json.loads(engine.eval_rule_as_json(f"data.{GROUPS_PACKAGE}.rows_0"))
+            return self.results([[0, head, value] for head, value in rows]), {}
         except (RuntimeError, TypeError, ValueError, OverflowError):  # the slow path names the broken rule or input
             return self.query(driver or self.driver_input([doc], stack, config), "resource_results")
 
