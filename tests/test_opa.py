@@ -164,7 +164,7 @@ def test_bundle_holds_every_module_and_the_data_and_real_opa_evaluates_it_alike(
     engine.add_data(json.loads(files["data.json"]))
 
     class FromBundle:
-        def evaluate(self, inputs, stack, config=None):
+        def evaluate(self, inputs, stack, config=None, meanwhile=None):  # RuleSet.evaluate's signature
             rows = engine.eval_query("x = data.tollgate_driver.results", rules.driver_input(inputs, stack, config))
             return rules.results(rows[0]["x"]), {}
 

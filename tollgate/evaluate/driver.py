@@ -33,15 +33,19 @@ def driver_module(rules: list[Rule]) -> str:
     one query per rule (rule_query) so a rule that fails at run time can be told from the others.
 
     Input (RuleSet.driver_input): {"resources": [...], "stack": {name, environment}, "config": data.config
-    to use, "applicable": {type: [its queries]}}. The stack and the config travel in the input, not as data,
-    so one engine (or one OPA server) serves every stack and every policy config at once; the rules still
-    read them as data.stack / data.config. A resource rule sees only the resources of its METADATA
-    `resource_types` (`applicable`, worked out once per type). In the one pass, the rules of a resource are
-    evaluated in one `with` context (`resource_rows`), so what they share about it is computed once.
+    to use, "applicable": {type: [its queries]}, "groups": {k: [indices]}, "ungrouped": [indices]}. The
+    stack and the config travel in the input, not as data, so one engine (or one OPA server) serves every
+    stack and every policy config at once; the rules still read them as data.stack / data.config, set once
+    for the whole pass (one `with` context for the stack rules, one around the resource rules). A resource
+    rule sees only the resources of its METADATA `resource_types`: the resources of each of the rule set's
+    static groups (static_groups: the rules that apply to a type) are evaluated with that group's rules
+    only, one `with input` context each, so what its rules share about it is computed once and no other
+    rule is considered; a resource of any other combination of rules (`ungrouped`) goes through
+    `resource_rows`, where each rule checks that it applies.
 
     The embedded engine runs `local_stack_results` and group_module instead, with the stack and the config
-    set as data: each `with data...` in force, and each rule a resource's context must consider and skip,
-    makes every resource dearer. It falls back to the queries above on an error.
+    set as data: each `with data...` in force makes every resource dearer. It falls back to the queries
+    above on an error.
     """
     lines = ["package tollgate_driver", "import rego.v1", ""]
     context = "with input as r with data.stack as stack with data.config as config"
@@ -56,18 +60,61 @@ def driver_module(rules: list[Rule]) -> str:
                       "\tsome i, r in input.resources", f'\t"{query}" in input.applicable[r.__type]',
                       f"\tsome row in rows_{query} {context}", "}"]
         else:
-            lines += [f"results contains x if some x in {query}"]
             lines += [f'{query} contains [-1, "{head}", v] if {{\n\tsome v in data.{PACKAGE}.{head} '
                       "with data.stack as input.stack with data.config as input.config\n}" for head in rule.heads]
+    lines += ["results contains x if some x in stack_results",
+              "stack_results contains x if {", "\tstack := input.stack", "\tconfig := input.config",
+              "\tsome x in local_stack_results with data.stack as stack with data.config as config", "}"]
     lines += ["results contains x if some x in resource_results",
-              "resource_results contains [i, row[0], row[1]] if {", "\tstack := input.stack", "\tconfig := input.config",
-              "\tsome i, r in input.resources", "\trules := input.applicable[r.__type]",
-              f"\tsome row in resource_rows {context} with data.tollgate_rules as rules", "}"]
-    lines += [f"stack_results contains x if some x in {rule_query(rule)}" for rule in rules if rule.scope == "stack"]
+              "resource_results contains x if {", "\tstack := input.stack", "\tconfig := input.config",
+              "\tsome x in grouped_results with data.stack as stack with data.config as config", "}",
+              "grouped_results contains [i, row[0], row[1]] if {", "\tsome i in input.ungrouped",
+              "\tr := input.resources[i]", "\trules := input.applicable[r.__type]",
+              "\tsome row in resource_rows with input as r with data.tollgate_rules as rules", "}"]
+    by_query = {rule_query(rule): rule for rule in rules}
+    for k, queries in enumerate(static_groups(rules)):
+        lines += _group_rows(f"group_rows_{k}", [by_query[query] for query in queries])
+        lines += ["grouped_results contains [i, row[0], row[1]] if {", f'\tsome i in input.groups["{k}"]',
+                  f"\tsome row in group_rows_{k} with input as input.resources[i]", "}"]
     # Embedded: stack and config set as data for the evaluation (the resource rules: group_module).
     lines += [f"local_stack_results contains [-1, \"{head}\", v] if some v in data.{PACKAGE}.{head}"
               for rule in rules if rule.scope == "stack" for head in rule.heads]
     return "\n".join(lines) + "\n"
+
+
+def static_groups(rules: list[Rule]) -> list[tuple[str, ...]]:
+    """The combinations of resource rules (their queries) that the types the rules name can meet: one for
+    each type a rule lists, and one for each pattern (`aws:*`) standing for the types only patterns match.
+    Fixed by the rule set, so the driver that evaluates them is written once, not per stack."""
+    named = {t.replace("*", "\0") for rule in rules if rule.scope == "resource" for t in rule.types}
+    found = {tuple(rule_query(r) for r in rules if r.scope == "resource" and r.applies_to(t)) for t in named}
+    return sorted(group for group in found if group)
+
+
+def driver_groups(rules: list[Rule], resources: list[Any], applicable: dict[str, list[str]]) -> dict[str, Any]:
+    """The driver input's `groups` (static group number: the indices of its resources) and `ungrouped`
+    (resources whose rules are no static group: each rule then checks that it applies)."""
+    number = {group: str(k) for k, group in enumerate(static_groups(rules))}
+    groups: dict[str, list[int]] = {}
+    ungrouped = []
+    for i, doc in enumerate(resources):
+        queries = tuple(_queries_of(doc, applicable))
+        if not queries:
+            continue
+        if queries in number:
+            groups.setdefault(number[queries], []).append(i)
+        else:
+            ungrouped.append(i)
+    return {"groups": groups, "ungrouped": ungrouped}
+
+
+def _group_rows(name: str, group: list[Rule]) -> list[str]:
+    """`<name>` contains [head, value] for every head of the group's rules. A rule with a fast path: its heads
+    are not evaluated where it holds (they would report nothing)."""
+    return [f'{name} contains ["{head}", msg] if {{\n\tnot data.{PACKAGE}.{rule.fast_path}\n'
+            f'\tsome msg in data.{PACKAGE}.{head}\n}}' if rule.fast_path else
+            f'{name} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}'
+            for rule in group for head in rule.heads]
 
 
 def group_module(rules: list[Rule], driver: dict[str, Any], start: int, end: int) -> tuple[str, dict[str, Any]]:
@@ -85,11 +132,7 @@ def group_module(rules: list[Rule], driver: dict[str, Any], start: int, end: int
     by_query = {rule_query(rule): rule for rule in rules}
     lines = [f"package {GROUPS_PACKAGE}", "import rego.v1", ""]
     for k, queries in enumerate(members):
-        # A rule with a fast path: its heads are not evaluated where it holds (they would report nothing).
-        lines += [f'rows_{k} contains ["{head}", msg] if {{\n\tnot data.{PACKAGE}.{rule.fast_path}\n'
-                  f'\tsome msg in data.{PACKAGE}.{head}\n}}' if rule.fast_path else
-                  f'rows_{k} contains ["{head}", msg] if some msg in data.{PACKAGE}.{head}'
-                  for rule in (by_query[query] for query in queries) for head in rule.heads]
+        lines += _group_rows(f"rows_{k}", [by_query[query] for query in queries])
         lines += [f"results contains [i, row[0], row[1]] if {{", f'\tsome i in data.{GROUPS_DATA}["{k}"]',
                   f"\tsome row in rows_{k} with input as input.resources[i]", "}"]
     module = "\n".join(lines) + "\n" if members else ""  # no resource any rule applies to: nothing to ask

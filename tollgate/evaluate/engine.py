@@ -24,7 +24,7 @@ os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
 import regorus  # noqa: E402  (after the setting above)
 
 from . import parallel  # noqa: E402
-from .driver import (GROUPS_PACKAGE, MERGED, driver_module, group_module, merge_modules,  # noqa: E402
+from .driver import (GROUPS_PACKAGE, MERGED, driver_groups, driver_module, group_module, merge_modules,  # noqa: E402
                      relocate, rule_query)
 from .rules import HEAD, PACKAGE, Rule, RuleResult, load_rule, reference_data  # noqa: E402
 from ..errors import TollgateError, read_json  # noqa: E402
@@ -159,7 +159,8 @@ class RuleSet:
             pass
         start, end = span or (0, len(driver["resources"]))
         served = self.engine.clone()
-        served.set_input(dict(driver, resources=driver["resources"][start:end]) if span else driver)
+        served.set_input(self.driver_input(driver["resources"][start:end], driver["stack"], driver["config"])
+                         if span else driver)
         try:
             found, errors = self._results(served, query), {}
         except RuntimeError:
@@ -217,9 +218,10 @@ class RuleSet:
     def driver_input(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
                      config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         applicable = {t: self.resource_queries(t) for t in {doc.get("__type") for doc in inputs}}
+        applicable = {t: queries for t, queries in applicable.items() if queries}
         return {"resources": inputs, "stack": {k: v for k, v in stack.items() if v is not None},
-                "config": self.config if config is None else config,
-                "applicable": {t: queries for t, queries in applicable.items() if queries}}
+                "config": self.config if config is None else config, "applicable": applicable,
+                **driver_groups(self.rules, inputs, applicable)}
 
     def _results(self, engine: regorus.Engine, query: str, package: str = f"{PACKAGE}_driver") -> list[RuleResult]:
         raw = json.loads(engine.eval_query_as_json(f"data.{package}.{query}"))

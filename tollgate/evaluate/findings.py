@@ -43,7 +43,7 @@ def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyCon
                   forked: Optional[Forked] = None, secret_free: bool = False) -> list[Finding]:
     """Every rule over the snapshot; `policy` (a per-stack policy config) tunes and re-levels the rules.
     `engine` evaluates (RuleSet.evaluate's signature): the embedded engine by default, or an OPA server.
-    `meanwhile` is the caller's other work, run while the embedded engine's forked child evaluates."""
+    `meanwhile` is the caller's other work, run while the embedded engine's forked child (or the server) evaluates."""
     policy = policy or PolicyConfig()
     providers: dict[str, Any] = {}
     inputs = [resource_input(r, providers, secret_free) for r in snapshot.resources]
@@ -51,9 +51,7 @@ def rego_findings(snapshot: Snapshot, rules: RuleSet, policy: Optional[PolicyCon
         results, errors = rules.evaluate(inputs, stack_doc(snapshot), policy.data(rules.config),
                                          workers=os.cpu_count() or 1, meanwhile=meanwhile, forked=forked)
     else:
-        if meanwhile is not None:
-            meanwhile()
-        results, errors = engine.evaluate(inputs, stack_doc(snapshot), policy.data(rules.config))
+        results, errors = engine.evaluate(inputs, stack_doc(snapshot), policy.data(rules.config), meanwhile=meanwhile)
     by_urn = {r.urn: r for r in snapshot.resources}
     root = stack_urn(snapshot)
     findings = []

@@ -20,8 +20,9 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import quote, urlparse
 
 from ..errors import TollgateError
@@ -145,11 +146,17 @@ class OpaServer:
             raise ValueError(f"no result list: {json.dumps(answer)[:200]}")
         return rows
 
-    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any],
-                 config: Optional[dict[str, Any]] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
-        body = json.dumps({"input": self.rules.driver_input(inputs, stack, config)}).encode("utf-8")
+    def evaluate(self, inputs: list[dict[str, Any]], stack: dict[str, Any], config: Optional[dict[str, Any]] = None,
+                 meanwhile: Optional[Callable[[], None]] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
+        """RuleSet.evaluate on the server; `meanwhile` (the caller's other work) runs while the server evaluates."""
+        body = json.dumps({"input": self.rules.driver_input(inputs, stack, config)}, separators=(",", ":")).encode()
         try:
-            return self.rules.results(self._query("results", body)), {}
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="opa") as waiting:
+                answer = waiting.submit(self._query, "results", body)
+                if meanwhile is not None:
+                    meanwhile()
+                rows = answer.result()
+            return self.rules.results(rows), {}
         except _Refused as exc:
             if exc.status != 500:  # the server did not evaluate: the query or its input was refused
                 raise TollgateError(f"OPA server {self.url}: refused the query (HTTP {exc.status}): {exc}",
