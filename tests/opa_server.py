@@ -51,6 +51,25 @@ def build(modules: dict[str, str], data: dict[str, Any]) -> OpaEngine:
     return engine
 
 
+def _evaluate(engine: OpaEngine, query: str, body: bytes) -> list[dict[str, Any]]:
+    """The query's bindings with the body's `input`. OPA decodes the body once, in Go; the bindings'
+    eval_query would decode and encode it again in Python first, work of this double's that a real server
+    does not do (a tenth of a second for a 2 MB input). So a body that is `{"input":` <JSON> `}` goes to the
+    engine as its own text; Go refuses the text (invalid_json) when it is not one value (another key after
+    it), and then the body is read the slow way."""
+    text = body.strip()
+    if text.startswith(b'{"input":') and text.endswith(b"}"):
+        try:
+            with engine._eval_lock:  # the bindings' eval_query, less its encoding of the input (0.4.4)
+                engine._eval_reset()
+                found = engine._eval_result(engine._call(engine._lib.OpaEvalQuery, query.encode(), text[9:-1], 0, 0))
+            return [r.get("bindings", {}) for r in found or []]
+        except OpaError as exc:
+            if exc.code != "invalid_json":
+                raise
+    return engine.eval_query(query, json.loads(body).get("input"))
+
+
 class _State:
     def __init__(self) -> None:
         self.modules: dict[str, str] = {}
@@ -153,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.inputs_bytes += len(body)
         query = "x = data." + ".".join(url.path[len("/v1/data/"):].split("/"))
         try:
-            rows = self.state.engine().eval_query(query, json.loads(body).get("input"))
+            rows = _evaluate(self.state.engine(), query, body)
         except OpaError as exc:
             self._reply(500, {"code": "internal_error", "message": exc.message, "errors": errors_of(exc)})
             return

@@ -63,6 +63,19 @@ def test_a_fresh_server_refuses_the_rule_files_one_at_a_time(rules):
     assert codes["bucket_lifecycle.rego"] == 400
 
 
+def test_the_server_double_reads_any_body_as_opa_does():
+    """The double hands a plain `{"input": ...}` body's text to OPA's engine undecoded; any other body (spaces,
+    another key after the input) is read the slow way, to the same answer."""
+    with OpaRestServer() as opa:
+        assert _put(opa.url, "/v1/policies/t.rego", "package t\nimport rego.v1\nx := [input.a, count(input)]\n") == 200
+        answers = []
+        for body in (b'{"input":{"a":[1,"\\u00e9"]}}', b' {"input": {"a": [1, "\\u00e9"]}} ', b'{"input":{"a":[1,"\\u00e9"]},"x":{"a":2}}'):
+            request = urllib.request.Request(opa.url + "/v1/data/t/x?strict-builtin-errors=true", data=body, method="POST")
+            with urllib.request.urlopen(request) as answer:
+                answers.append(json.loads(answer.read()))
+    assert answers == [{"result": [[1, "\u00e9"], 1]}] * 3
+
+
 def test_opa_server_path_gives_the_embedded_findings(rules):
     with OpaRestServer() as opa:
         _same_on_server(opa.url, rules)
@@ -116,6 +129,18 @@ def test_unreachable_server_exits_2_naming_the_url(capsys):
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert f"OPA server {url}: cannot reach it (GET /v1/policies)" in err
+
+
+def test_a_bad_snapshot_is_reported_while_the_server_is_still_being_asked(capsys, tmp_path):
+    """The server's rules are checked on a thread while the snapshot loads: a snapshot that does not load is
+    still the error reported (the run does not wait for the server, nor report it instead)."""
+    with OpaRestServer() as opa:
+        url = opa.url  # closed again: the server's check fails too, later
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text("{not json")
+    code = main(["preview", "--stack", "dev", "--snapshot", str(snapshot), "--opa-url", url])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and str(snapshot) in err and "OPA server" not in err
 
 
 def test_a_rule_opa_refuses_exits_2_with_opas_message_at_the_rule_file(capsys, tmp_path):

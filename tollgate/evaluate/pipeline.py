@@ -14,6 +14,7 @@ leaves without clean-up keeps its engines rather than free them.
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -99,6 +100,9 @@ def run(request: Request) -> Result:
         rules.keep_engines = []
         _LEFT_TO_EXIT.append(rules)
     forked = _fork_before_load(request, rules, policy)
+    # An OPA server's rules are checked while the snapshot loads (no thread otherwise: a threaded process
+    # does not fork a second judge).
+    server = _in_background(lambda: opa_engine(request.opa_url, rules)) if request.opa_url else lambda: None
     with forked or nullcontext():  # a child not collected (an error on the way) is stopped on leaving
         snapshot, secret_free, before = _snapshot(request, progress)
         if request.snapshot_out:
@@ -107,12 +111,11 @@ def run(request: Request) -> Result:
         usage = _usage(request)
         price = cache(lambda: cost.estimate(snapshot, usage))  # made once: while a large stack's rules are judged
         with _long_lived():
-            findings = judge(snapshot, rules, policy, opa_engine(request.opa_url, rules), price, forked,
-                             request.strict, secret_free)
+            findings = judge(snapshot, rules, policy, server(), price, forked, request.strict, secret_free)
         costs = price()
     context = set(snapshot.context_only)  # unchanged resources of a real preview: judged only on request ...
     if context:  # ... or when the change causes the finding (deleting a bucket's lifecycle configuration)
-        already = _before_findings(before, rules, policy, request, usage)
+        already = _before_findings(before, rules, policy, request, usage, server())
         findings = [f for f in findings if f.urn not in context or (f.rule, f.urn, f.message) not in already]
     if request.checkov:
         from .checkov import run_checkov
@@ -129,12 +132,12 @@ def run(request: Request) -> Result:
 
 
 def _before_findings(before: Optional[Snapshot], rules: RuleSet, policy: PolicyConfig, request: Request,
-                     usage: Any) -> set[tuple[str, str, str]]:
+                     usage: Any, engine: Any) -> set[tuple[str, str, str]]:
     """(rule, urn, message) of every finding of the stack before a preview's change: what it did not cause."""
     if before is None:
         return set()
     price = cache(lambda: cost.estimate(before, usage))
-    found = judge(before, rules, policy, opa_engine(request.opa_url, rules), price, None, request.strict, False)
+    found = judge(before, rules, policy, engine, price, None, request.strict, False)
     return {(f.rule, f.urn, f.message) for f in found}
 
 
@@ -197,6 +200,29 @@ def _fork_before_load(request: Request, rules: RuleSet, policy: PolicyConfig) ->
             return inputs, stack_doc(snapshot), policy.data(rules.config), split, len(snapshot.resources)
 
     return parallel.fork(rules, tail, PARENT_SHARE_BEFORE_LOAD)
+
+
+def _in_background(work: Callable[[], Any]) -> Callable[[], Any]:
+    """work() on a thread of its own (an OPA server's load: HTTP round trips the snapshot's loading need not
+    wait for); the function returned gives its result, or raises its error, once it is done. A daemon: a run
+    that fails before it needs the result does not wait for it to leave."""
+    done: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            done["value"] = work()
+        except BaseException as exc:  # handed to whoever asks for the result
+            done["error"] = exc
+
+    thread = threading.Thread(target=run, name="opa-load", daemon=True)
+    thread.start()
+
+    def result() -> Any:
+        thread.join()
+        if "error" in done:
+            raise done.pop("error")  # popped: the error's traceback and `done` would otherwise hold each other
+        return done["value"]
+    return result
 
 
 @contextmanager
