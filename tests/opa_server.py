@@ -54,7 +54,7 @@ def build(modules: dict[str, str], data: dict[str, Any]) -> OpaEngine:
 def _evaluate(engine: OpaEngine, query: str, body: bytes) -> list[dict[str, Any]]:
     """The query's bindings with the body's `input`. OPA decodes the body once, in Go; the bindings'
     eval_query would decode and encode it again in Python first, work of this double's that a real server
-    does not do (a tenth of a second for a 2 MB input). So a body that is `{"input":` <JSON> `}` goes to the
+    does not do (bench/README.md: bench_opa). So a body that is `{"input":` <JSON> `}` goes to the
     engine as its own text; Go refuses the text (invalid_json) when it is not one value (another key after
     it), and then the body is read the slow way."""
     text = body.strip()
