@@ -223,8 +223,10 @@ def _request_call(servicer: Any, rules: Evaluator, request: Any, stack_call: boo
         prop_deps = {k: [d for d in v.urns if d in urns] for k, v in r.propertyDependencies.items()} if stack_call \
             else None
         records.append((r, _plain_struct(r.properties), provider, deps, prop_deps))
+    # secret_free: _plain_value blinded every secret, and protobuf text is valid UTF-8 of bounded depth
     docs = [rule_input(r.type, r.name, r.urn, props, options.from_analyzer(servicer._get_resource_options(r)),
-                       provider[0] if provider else None, deps, prop_deps, provider[1] if provider else None)
+                       provider[0] if provider else None, deps, prop_deps, provider[1] if provider else None,
+                       secret_free=True)
             for r, props, provider, deps, prop_deps in records]
 
     def resources() -> list[Resource]:
@@ -250,7 +252,8 @@ def _request_provider(resource: Any) -> Optional[tuple[dict[str, Any], dict[str,
 
 
 def _plain_struct(struct: Any) -> dict[str, Any]:
-    return {key: _plain_value(value) for key, value in struct.fields.items()}
+    fields = struct.fields  # by key: a protobuf map's items() is a Python-level view, a generator a field
+    return {key: _plain_value(fields[key]) for key in fields}
 
 
 def _plain_value(value: Any) -> Any:
@@ -267,12 +270,16 @@ def _plain_value(value: Any) -> Any:
     if kind == "struct_value":
         fields = value.struct_value.fields
         if SIG_KEY not in fields:
-            return {key: _plain_value(item) for key, item in fields.items()}
+            return {key: _plain_value(fields[key]) for key in fields}
         if fields[SIG_KEY].string_value == SECRET_SIG:
             return SECRET_TEXT
-        # an asset or archive (or a signature the SDK refuses): its own decoding, errors and all
+        # an asset or archive (or a signature the SDK refuses): its own decoding, errors and all, of a copy
+        # whose secrets are blinded (the SDK's decoding unwraps a secret: it would leave no mark to blind)
+        blinded = type(value)()
+        blinded.CopyFrom(value)
+        _blind_value(blinded)
         return whole_numbers(serialize_properties(deserialize_properties(
-            {"value": json_format.MessageToDict(value.struct_value)})["value"]))
+            {"value": json_format.MessageToDict(blinded.struct_value)})["value"]))
     return None  # null, or no value
 
 

@@ -44,8 +44,9 @@ class Pack:
     """A running pack and the analyzer calls the CLI makes to it."""
 
     def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, project: str, stack: str, config: dict[str, str],
-                 stderr: Any = None):
+                 stderr: Any = None, port: Optional[int] = None):
         self.stub, self.project, self.stack, self.config, self.stderr = stub, project, stack, config, stderr
+        self.port = port  # where the pack listens on 127.0.0.1 (another client may call it too)
 
     def _call(self, method: str, request: Any) -> Any:
         return getattr(self.stub, method)(request, timeout=DEADLINE)
@@ -132,7 +133,7 @@ def start_pack(pack_dir: Path, project: str, stack: str, config: dict[str, str],
             with grpc.insecure_channel(f"127.0.0.1:{port}", options=[
                     ("grpc.max_receive_message_length", MAX_MESSAGE),
                     ("grpc.max_send_message_length", MAX_MESSAGE)]) as channel:
-                yield Pack(analyzer_pb2_grpc.AnalyzerStub(channel), project, stack, config, stderr)
+                yield Pack(analyzer_pb2_grpc.AnalyzerStub(channel), project, stack, config, stderr, port)
         finally:
             proc.terminate()
             try:
