@@ -79,9 +79,12 @@ def policies(names: list[str], rules_dir: Path = RULES_DIR) -> list[Policy]:
 
 # --- the policies ----------------------------------------------------------------------------------------
 
-def _policy_made(policy: Policy, rules: Evaluator, judge: Judge) -> Policy:
-    """A policy `serve` hands the Call to: its judge says what to report (message, urn)."""
+def _policy_made(policy: Policy, rules: Evaluator, judge: Judge, reads: Optional[tuple[str, Callable]] = None) -> Policy:
+    """A policy `serve` hands the Call to: its judge says what to report (message, urn). `reads`: the rule
+    whose results it reports and its config function (settings -> (key, data.config)), so `serve` passes
+    over a policy whose rule found nothing without asking its judge."""
     policy._tollgate_rules, policy._tollgate_judge = rules, judge  # type: ignore[attr-defined]
+    policy._tollgate_reads = reads  # type: ignore[attr-defined]
     return policy
 
 
@@ -184,9 +187,9 @@ def _policy(rules: Evaluator, rule: Rule, name: str, description: str, title: st
     if rule.scope == "stack":
         validate = _validate(judge, lambda args: Call(rules, [_input(r, [d.urn for d in r.dependencies], {
             k: [d.urn for d in v] for k, v in r.property_dependencies.items()}) for r in args.resources], True))
-        return _policy_made(StackValidationPolicy(validate=validate, **common), rules, judge)
+        return _policy_made(StackValidationPolicy(validate=validate, **common), rules, judge, (rule.name, config))
     validate = _validate(judge, lambda args: Call(rules, [_input(args)], False))
-    return _policy_made(ResourceValidationPolicy(validate=validate, **common), rules, judge)
+    return _policy_made(ResourceValidationPolicy(validate=validate, **common), rules, judge, (rule.name, config))
 
 
 def _plain(props: Any) -> Any:

@@ -102,7 +102,7 @@ class Call:
             if self.stack_call:  # the stack rules only: Analyze judged each resource
                 found = self.rules.run("evaluate", self.docs, stack(), config, query="stack_results")
             else:
-                found = self.rules.run("evaluate_resource", self.docs[0], stack(), config, config_key)
+                found = self.rules.run("evaluate_resource", self.docs[0], stack(), config, config_key, stack_key())
             by_rule: dict[str, list[RuleResult]] = {}
             for result in found:
                 by_rule.setdefault(result.rule.name, []).append(result)
@@ -121,6 +121,12 @@ def stack() -> dict[str, Optional[str]]:
     key = environment_key(config, project)
     return {"name": os.environ.get("PULUMI_STACK") or pulumi.get_stack(), "environment": config.get(key)}
 
+
+
+@cache
+def stack_key() -> str:
+    """stack() as the engine keys its per-type engines (its sorted JSON), made once."""
+    return json.dumps(stack(), sort_keys=True)
 
 
 class _ServerPool:
@@ -172,12 +178,14 @@ def _serve(servicer: Any, own: list[Policy], request: Any, stack_call: bool) -> 
     """pulumi-policy's Analyze / AnalyzeStack loop, each policy judging the one Call."""
     response = proto.AnalyzeResponse()
     call = None
-    for policy, level, settings in _plan(servicer, own, stack_call):
+    for policy, level, settings, config in _plan(servicer, own, stack_call):
         if level is None:  # a remediation only
             response.not_applicable.append(proto.PolicyNotApplicable(
                 policy_name=policy.name, reason="Policy does not implement validate"))
             continue
         call = call or _request_call(servicer, policy._tollgate_rules, request, stack_call)
+        if config is not None and policy._tollgate_reads[0] not in call.results(*config):
+            continue  # its rule found nothing under its config: nothing to report
         violations = policy._tollgate_judge(call, settings)
         if violations:
             report = servicer._create_report_violation(response, policy.name, policy.description, level,
@@ -187,10 +195,11 @@ def _serve(servicer: Any, own: list[Policy], request: Any, stack_call: bool) -> 
     return response
 
 
-def _plan(servicer: Any, own: list[Policy], stack_call: bool) -> list[tuple[Policy, Any, Optional[dict]]]:
-    """The policies a call runs: (policy, level, its config), or (policy, None, None) for one that is not
-    applicable. Worked out again after a Configure, which replaces the SDK's two config dicts (CONFIG_STATE);
-    judges read their config and do not change it, so one copy of it serves every call."""
+def _plan(servicer: Any, own: list[Policy], stack_call: bool) -> list[tuple[Policy, Any, Optional[dict], Any]]:
+    """The policies a call runs: (policy, level, its settings, its rule's (config key, data.config) or None),
+    or (policy, None, None, None) for one that is not applicable. Worked out again after a Configure, which
+    replaces the SDK's two config dicts (CONFIG_STATE); judges read their settings and do not change them, so
+    one copy of them serves every call."""
     state = tuple(servicer.__dict__.get(name) for name in CONFIG_STATE)
     plans = servicer.__dict__.setdefault("_tollgate_plans", {})
     known = plans.get(stack_call)
@@ -203,11 +212,13 @@ def _plan(servicer: Any, own: list[Policy], stack_call: bool) -> list[tuple[Poli
         if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
             continue
         if not stack_call and not policy.has_validation():
-            plan.append((policy, None, None))
+            plan.append((policy, None, None, None))
             continue
         if level == EnforcementLevel.REMEDIATE:  # still violated after remediation: reported as mandatory
             level = EnforcementLevel.MANDATORY
-        plan.append((policy, level, servicer._get_policy_config(policy.name)))
+        settings = servicer._get_policy_config(policy.name)
+        reads = getattr(policy, "_tollgate_reads", None)
+        plan.append((policy, level, settings, reads[1](settings) if reads else None))
     plans[stack_call] = (state, plan)
     return plan
 

@@ -173,11 +173,13 @@ class RuleSet:
         return [replace(r, index=r.index + start) if r.index is not None and r.index >= 0 else r for r in found], errors
 
     def evaluate_resource(self, doc: dict[str, Any], stack: dict[str, Any], config: Optional[dict[str, Any]] = None,
-                          config_key: Optional[str] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
+                          config_key: Optional[str] = None,
+                          stack_key: Optional[str] = None) -> tuple[list[RuleResult], dict[Rule, str]]:
         """The resource rules over one resource input: evaluate([doc], ...)'s resource results, for a server that
         judges a resource a call (the pack's Analyze). The engine of a type's rules (stack and config as data,
         its group module compiled and prepared) is made once per (rules, stack, config) and kept, so a call
-        only sets the input and queries. `config_key` is `config`'s JSON when the caller has it at hand."""
+        only sets the input and queries. `config_key` and `stack_key` are `config`'s and `stack`'s sorted JSON
+        when the caller has them at hand."""
         type_ = doc.get("__type")
         if isinstance(type_, str) and type_ not in self._queries_by_type:
             self._queries_by_type[type_] = tuple(self.resource_queries(type_))
@@ -185,7 +187,7 @@ class RuleSet:
         if not queries:
             return [], {}
         config = self.config if config is None else config
-        key = (queries, json.dumps(stack, sort_keys=True),
+        key = (queries, stack_key if stack_key is not None else json.dumps(stack, sort_keys=True),
                config_key if config_key is not None else json.dumps(config, sort_keys=True))
         engines, driver = self._resource_engines, None
         try:
