@@ -138,7 +138,9 @@ def _go_calls(driver: Path, port: int, calls: list[tuple[str, Any]]) -> list[tup
         requests, out = Path(tmp, "requests"), Path(tmp, "out")
         requests.write_bytes(b"".join(record(f"/pulumirpc.Analyzer/{method}".encode()) + record(
             request.SerializeToString()) for method, request in calls))
-        subprocess.run([str(driver), str(port), str(requests), str(out)], check=True)
+        code = subprocess.run([str(driver), str(port), str(requests), str(out)]).returncode
+        if code != 0:
+            raise SystemExit(f"the grpc-go driver failed (exit {code}); its message is above")
         data, timed, offset = out.read_bytes(), [], 0
     while offset < len(data):
         nanoseconds, size = struct.unpack_from(">qI", data, offset)

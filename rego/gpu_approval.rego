@@ -19,7 +19,7 @@ gpu_approval_gpu_types := {t |
 
 # The usual resource, decided at once: an AWS resource whose instance types are all known names of types
 # without GPUs or accelerators (none missing from a list, no instanceRequirements), or a Kubernetes object
-# that is no workload. The heads below look no further for it (they would find nothing;
+# that is no workload or whose containers request no GPU. The heads below look no further for it (they would find nothing;
 # gpu_approval_test.rego and tests/test_rule_catalog.py check that they agree).
 gpu_approval_ok if {
 	not startswith(input.__type, "kubernetes:")
@@ -33,6 +33,10 @@ gpu_approval_ok if {
 } else if {
 	startswith(input.__type, "kubernetes:")
 	not input_k8s_kind
+} else if {
+	# a workload none of whose containers asks for a GPU (a Kubernetes object names no instance type)
+	startswith(input.__type, "kubernetes:")
+	count(gpu_approval_k8s_requests) == 0
 }
 
 # "p3.8xlarge class or larger": enough GPUs or accelerators, or enough vCPUs, whichever comes first.
