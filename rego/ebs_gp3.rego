@@ -64,8 +64,8 @@ ebs_gp3_disallowed(t) if {
 }
 
 # The usual resource, decided at once: an instance whose root device is a known allowed type within every
-# environment's size cap and which has no other EBS devices, a volume of a known allowed type within every cap,
-# an RDS storage type not disallowed. The heads below look no further for it (they would find nothing;
+# environment's size cap and which has no other EBS devices, a launch template whose EBS devices all are, a
+# volume of a known allowed type within every cap, an RDS storage type not disallowed. The heads below look no further for it (they would find nothing;
 # ebs_gp3_test.rego and tests/test_rule_catalog.py check that they agree).
 ebs_gp3_ok if {
 	input.__type in ebs_gp3_instance_types
@@ -80,6 +80,24 @@ ebs_gp3_ok if {
 		size <= cap
 	}
 	object.get(input.properties, "ebsBlockDevices", null) in {null, []}
+} else if {
+	# a launch template whose every block device is an EBS device of a known allowed type within every cap
+	input.__type == ebs_gp3_launch_template
+	mappings := object.get(input.properties, "blockDeviceMappings", [])
+	is_array(mappings)
+	every d in mappings {
+		ebs := d.ebs
+		is_object(ebs)
+		t := ebs.volumeType
+		is_string(t)
+		not t in data.config["ebs-gp3"].disallowed_types
+		not t in unknown_sentinels
+		size := object.get(ebs, "volumeSize", 0)
+		is_number(size)
+		every cap in data.config["ebs-gp3"].max_size_gib {
+			size <= cap
+		}
+	}
 } else if {
 	input.__type == ebs_gp3_volume
 	t := input.properties.type

@@ -265,7 +265,7 @@ test_ebs_gp3_deny_unknown_device_name_uses_position if {
 	count(warn_ebs_gp3) == 0 with input as lt with data.stack as tg009_dev
 }
 
-# The fast path holds for the usual instance, volume and RDS instance, and not where a head reports.
+# The fast path holds for the usual instance, launch template, volume and RDS instance, and not where a head reports.
 test_ebs_gp3_allow_fast_path_taken_for_the_usual_resource if {
 	ebs_gp3_ok with input as tg009_resource("aws:ec2/instance:Instance", "web", {"rootBlockDevice": {"volumeType": "gp3", "volumeSize": 30}}) with data.stack as tg009_dev
 	ebs_gp3_ok with input as tg009_volume({"type": "gp3", "size": 100}) with data.stack as tg009_dev
@@ -274,4 +274,8 @@ test_ebs_gp3_allow_fast_path_taken_for_the_usual_resource if {
 	not ebs_gp3_ok with input as tg009_resource("aws:ec2/instance:Instance", "web", {"ami": "ami-1"}) with data.stack as tg009_dev
 	not ebs_gp3_ok with input as tg009_volume({"type": "gp3", "size": 20000}) with data.stack as tg009_dev
 	not ebs_gp3_ok with input as tg009_resource("aws:rds/instance:Instance", "db", {"storageType": "io1"}) with data.stack as tg009_dev
+	ebs_gp3_ok with input as tg009_lt([tg009_root({"volumeType": "gp3", "volumeSize": 30})]) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_lt([tg009_root({"volumeType": "gp2"})]) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_lt([tg009_root({"volumeSize": 30})]) with data.stack as tg009_dev
+	not ebs_gp3_ok with input as tg009_lt([tg009_root({"volumeType": "gp3", "volumeSize": 20000})]) with data.stack as tg009_dev
 }

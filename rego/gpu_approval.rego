@@ -18,12 +18,16 @@ gpu_approval_gpu_types := {t |
 }
 
 # The usual resource, decided at once: an AWS resource whose instance types are all known names of types
-# without GPUs or accelerators (none missing from a list, no instanceRequirements), or a Kubernetes object
+# without GPUs or accelerators (its lists known, no instanceRequirements), or a Kubernetes object
 # that is no workload or whose containers request no GPU. The heads below look no further for it (they would find nothing;
 # gpu_approval_test.rego and tests/test_rule_catalog.py check that they agree).
 gpu_approval_ok if {
 	not startswith(input.__type, "kubernetes:")
-	not instance_type_lists[input.__type]
+	every path in object.get(instance_type_lists, input.__type, []) { # a list, and the way to it, known
+		every n in numbers.range(1, count(path)) {
+			not object.get(input.properties, array.slice(path, 0, n), null) in unknown_sentinels
+		}
+	}
 	count(input_instance_requirements) == 0
 	every t in input_requested_types {
 		is_string(t)

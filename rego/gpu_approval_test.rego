@@ -312,10 +312,13 @@ test_gpu_approval_deny_sagemaker_and_launch_configuration_gpu_types if {
 	deny_gpu_approval == {tg003_in_dev("`nb` (aws:sagemaker/notebookInstance:NotebookInstance)", "GPU", "p3.2xlarge", "1 nvidia v100 GPU", "dev")} with input as nb with data.stack as {"name": "dev"}
 }
 
-# The fast path holds for a CPU instance, a Kubernetes object that is no workload and a workload requesting no
-# GPU; not for a GPU instance, an unknown type or a workload requesting GPUs.
+# The fast path holds for a CPU instance or node group, a Kubernetes object that is no workload and a workload
+# requesting no GPU; not for a GPU type, an unknown type or list, or a workload requesting GPUs.
 test_gpu_approval_allow_fast_path_taken_for_the_usual_resource if {
 	gpu_approval_ok with input as tg003_instance("m5.large") with data.stack as {"name": "dev"}
+	gpu_approval_ok with input as tg003_resource("aws:eks/nodeGroup:NodeGroup", "ng", {"instanceTypes": ["m5.large"]}) with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_resource("aws:eks/nodeGroup:NodeGroup", "ng", {"instanceTypes": tg003_unknown}) with data.stack as {"name": "dev"}
+	not gpu_approval_ok with input as tg003_resource("aws:eks/nodeGroup:NodeGroup", "ng", {"instanceTypes": ["g5.xlarge"]}) with data.stack as {"name": "dev"}
 	gpu_approval_ok with input as tg003_resource("kubernetes:core/v1:Service", "svc", {"spec": {"ports": []}}) with data.stack as {"name": "dev"}
 	not gpu_approval_ok with input as tg003_instance("g5.xlarge") with data.stack as {"name": "dev"}
 	not gpu_approval_ok with input as tg003_instance(tg003_unknown) with data.stack as {"name": "dev"}
