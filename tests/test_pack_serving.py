@@ -207,6 +207,17 @@ def test_a_signature_the_sdk_refuses_is_refused_on_the_fast_path_too(policies):
             made.Analyze(request, None)
 
 
+def test_a_secret_asset_in_an_archive_is_refused_never_unwrapped(policies):
+    """The SDK's decoding unwraps a secret in an archive's assets, leaving no mark to blind: both paths
+    blind it first, and the SDK then refuses the archive, so its value reaches no rule."""
+    asset = {SIG_KEY: ASSET_SIG, "text": "hunter4", "hash": "h"}
+    request = pb.AnalyzeRequest(type="aws:lambda/function:Function", name="f", urn="urn:x::f",
+                                properties=_struct({"code": {SIG_KEY: ARCHIVE_SIG, "assets": {"a": _secret(asset)}}}))
+    for made in (servicer(policies, True), servicer(policies, False)):
+        with pytest.raises(AssertionError, match="AssetArchive's assets"):
+            made.Analyze(request, None)
+
+
 def test_a_policy_of_another_kind_is_served_by_the_sdk(policies):
     def validate(args, report_violation):
         report_violation(f"seen {args.props['instanceType']}")
