@@ -65,8 +65,9 @@ ebs_gp3_disallowed(t) if {
 
 # The usual resource, decided at once: an instance whose root device is a known allowed type within every
 # environment's size cap and which has no other EBS devices, a launch template whose EBS devices all are, a
-# volume of a known allowed type within every cap, an RDS storage type not disallowed. The heads below look no further for it (they would find nothing;
-# ebs_gp3_test.rego and tests/test_rule_catalog.py check that they agree).
+# volume of a known allowed type within every cap, an RDS storage type not disallowed. The heads below look
+# no further for it (they would find nothing; ebs_gp3_test.rego and tests/test_rule_catalog.py check that
+# they agree).
 ebs_gp3_ok if {
 	input.__type in ebs_gp3_instance_types
 	root := input.properties.rootBlockDevice

@@ -18,9 +18,9 @@ gpu_approval_gpu_types := {t |
 }
 
 # The usual resource, decided at once: an AWS resource whose instance types are all known names of types
-# without GPUs or accelerators (its lists known, no instanceRequirements), or a Kubernetes object
-# that is no workload or whose containers request no GPU. The heads below look no further for it (they would find nothing;
-# gpu_approval_test.rego and tests/test_rule_catalog.py check that they agree).
+# without GPUs or accelerators (its lists known, no instanceRequirements), or a Kubernetes object that is
+# no workload or whose containers request no GPU. The heads below look no further for it (they would find
+# nothing; gpu_approval_test.rego and tests/test_rule_catalog.py check that they agree).
 gpu_approval_ok if {
 	not startswith(input.__type, "kubernetes:")
 	every path in object.get(instance_type_lists, input.__type, []) { # a list, and the way to it, known
